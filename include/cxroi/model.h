@@ -1,0 +1,151 @@
+/**
+ * @file model.h
+ * @brief The deterministic model of SPEC.md: customers, contribution, benefits, costs
+ *        and cash flows of an initiative for one vector of parameter values, and the
+ *        capital-budgeting metrics of those cash flows.
+ *
+ * One evaluation = cxroi_model_baseline() (the customer base without any initiative,
+ * shared by all initiatives of the iteration) then cxroi_model_initiative() per
+ * initiative. Neither allocates: the workspace holds every buffer, so the Monte Carlo
+ * engine can call them in its hot loop, one workspace per thread.
+ */
+#ifndef CXROI_MODEL_H
+#define CXROI_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cxroi/error.h"
+#include "cxroi/finance.h"
+#include "cxroi/scenario.h"
+
+/** What-if multipliers applied on top of the scenario's values. */
+typedef struct cxroi_adjust {
+    double effect_scale;   /**< k: multiplies every effect and direct benefit (1: as written). */
+    double benefit_factor; /**< Multiplies benefits and terminal value (1 - risk_benefits). */
+    double cost_factor;    /**< Multiplies costs (1 + risk_costs). */
+} cxroi_adjust;
+
+/** The identity adjustment. */
+extern const cxroi_adjust CXROI_ADJUST_NONE;
+
+/** Scratch memory for evaluating one scenario; one per thread. */
+typedef struct cxroi_model_workspace cxroi_model_workspace;
+
+/**
+ * @brief Allocate a workspace sized for @p scenario.
+ * @return The workspace (free with cxroi_model_workspace_free()), NULL when out of memory.
+ */
+cxroi_model_workspace *cxroi_model_workspace_alloc(const cxroi_scenario *scenario);
+
+/** @brief Free a workspace. Accepts NULL. */
+void cxroi_model_workspace_free(cxroi_model_workspace *workspace);
+
+/**
+ * @brief Number of times a retention rate was clamped to [0, 1] since the workspace was
+ *        allocated (effects that would push retention past 0 or 1).
+ */
+size_t cxroi_model_workspace_clamped(const cxroi_model_workspace *workspace);
+
+/**
+ * @brief The customer base without any initiative for parameter values @p values.
+ *
+ * N_0 = customers; N_t = N_{t-1} r_t + A_t (per cohort for sBG segments); baseline
+ * contribution per customer m = revenue * margin - cost_to_serve.
+ * @param[in] scenario The scenario.
+ * @param[in] values One value per parameter (scenario->n_params).
+ * @param[in,out] workspace Receives the baseline.
+ * @return CXROI_OK, or CXROI_ERROR_MODEL when a value is out of its domain or a result
+ *         is not finite.
+ */
+cxroi_error cxroi_model_baseline(const cxroi_scenario *scenario, const double *values,
+                                 cxroi_model_workspace *workspace);
+
+/** One initiative's yearly flows, t = 0..H; arrays are the caller's (H+1 doubles each). */
+typedef struct cxroi_flows {
+    double *benefits;      /**< B_t. */
+    double *costs;         /**< Upfront at t = start, annual in start+1..H. */
+    double *cash_flows;    /**< CF_t = B_t - costs_t (operating: no terminal value). */
+    double terminal_value; /**< Customer equity added at t = H (undiscounted); 0 if none. */
+} cxroi_flows;
+
+/**
+ * @brief Cash flows of initiative @p initiative against the baseline in @p workspace.
+ * @pre cxroi_model_baseline() was called with the same @p values.
+ * @param[in] adjust What-if multipliers (NULL: none).
+ * @return CXROI_OK or CXROI_ERROR_MODEL (non-finite result).
+ */
+cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double *values,
+                                   size_t initiative, const cxroi_adjust *adjust,
+                                   cxroi_model_workspace *workspace, cxroi_flows *out);
+
+/** Capital-budgeting metrics of one set of flows. */
+typedef struct cxroi_metrics {
+    double npv;            /**< sum_t CF_t/(1+d)^t + TV/(1+d)^H. */
+    double pv_benefits;    /**< NPV + PV costs. */
+    double pv_costs;       /**< sum_t costs_t/(1+d)^t. */
+    double terminal_value; /**< As in cxroi_flows. */
+    bool has_roi;          /**< false when PV costs are 0 (ROI undefined). */
+    double roi;            /**< NPV / PV costs. */
+    double bcr;            /**< PV benefits / PV costs (valid when has_roi). */
+    cxroi_irr irr;         /**< Of CF with TV added at H. */
+    bool has_mirr;
+    double mirr;           /**< Finance and reinvestment rate = discount rate; TV included. */
+    bool has_payback;
+    double payback_years;  /**< Operating flows only; false: not within horizon. */
+    bool has_discounted_payback;
+    double discounted_payback_years;
+} cxroi_metrics;
+
+/**
+ * @brief Metrics of @p flows over years 0..@p horizon at discount rate @p rate.
+ * @return CXROI_OK, or CXROI_ERROR_MODEL when a result is not finite.
+ */
+cxroi_error cxroi_model_metrics(const cxroi_flows *flows, int horizon, double rate,
+                                cxroi_metrics *out);
+
+/** Everything deterministic about one initiative. Arrays owned (H+1 each). */
+typedef struct cxroi_deterministic {
+    double *benefits;
+    double *costs;
+    double *cash_flows;
+    cxroi_metrics base;          /**< The deterministic (base) case. */
+    cxroi_metrics risk_adjusted; /**< With risk_adjustment; equal to base when none. */
+    bool has_break_even;
+    double break_even_multiplier; /**< k on all effects where NPV = 0. */
+} cxroi_deterministic;
+
+/**
+ * @brief The deterministic business case of one initiative at parameter values @p values
+ *        (normally from cxroi_scenario_base_values()).
+ *
+ * Computes the base case, the risk-adjusted case and the break-even effect multiplier
+ * (GSL Brent root finder on NPV(k) = 0).
+ * @param[out] out Filled on success; release with cxroi_deterministic_clear().
+ * @return CXROI_OK, CXROI_ERROR_MODEL or CXROI_ERROR_NOMEM.
+ */
+cxroi_error cxroi_model_deterministic(const cxroi_scenario *scenario, const double *values,
+                                      size_t initiative, cxroi_model_workspace *workspace,
+                                      cxroi_deterministic *out);
+
+/** @brief Free the arrays of @p d and zero it. Accepts NULL. */
+void cxroi_deterministic_clear(cxroi_deterministic *d);
+
+/** Baseline economics of a segment at given values. */
+typedef struct cxroi_segment_economics {
+    double customers;
+    double revenue_per_customer;
+    double margin;
+    double cost_to_serve;
+    double acquisitions_per_year;
+    double retention;                 /**< First-year retention of the existing base. */
+    double contribution_per_customer; /**< revenue * margin - cost_to_serve. */
+    double contribution_total;        /**< customers * contribution per customer. */
+    bool loss_making;                 /**< contribution_per_customer < 0. */
+} cxroi_segment_economics;
+
+/** @brief Baseline economics of segment @p segment at parameter values @p values. */
+void cxroi_model_segment_economics(const cxroi_scenario *scenario, const double *values,
+                                   size_t segment, cxroi_segment_economics *out);
+
+#endif /* CXROI_MODEL_H */
