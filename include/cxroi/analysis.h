@@ -1,0 +1,58 @@
+/**
+ * @file analysis.h
+ * @brief The business case of a whole scenario: every initiative's deterministic case,
+ *        and the baseline economics of every segment. Report writers read an analysis;
+ *        they never recompute the model.
+ *
+ * Later stages (simulation, portfolio) extend this structure.
+ */
+#ifndef CXROI_ANALYSIS_H
+#define CXROI_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cxroi/diag.h"
+#include "cxroi/error.h"
+#include "cxroi/model.h"
+#include "cxroi/scenario.h"
+
+/** Run-time options that override the scenario's settings (command line). */
+typedef struct cxroi_analysis_options {
+    size_t iterations;         /**< 0: the scenario's. */
+    bool has_seed;
+    uint64_t seed;
+    bool has_sampling;
+    cxroi_sampling sampling;
+    unsigned threads;          /**< 0: all cores. */
+} cxroi_analysis_options;
+
+/** Results of a scenario. */
+typedef struct cxroi_analysis {
+    const cxroi_scenario *scenario;       /**< Not owned: must outlive the analysis. */
+    double *base_values;                  /**< n_params deterministic values. */
+    double discount_rate;                 /**< Base value of the discount rate. */
+    size_t iterations;                    /**< Effective settings after options. */
+    uint64_t seed;
+    cxroi_sampling sampling;
+    cxroi_deterministic *initiatives;     /**< One per scenario initiative. */
+    cxroi_segment_economics *segments;    /**< One per scenario segment. */
+    size_t clamped;                       /**< Retention clamps in the deterministic cases. */
+} cxroi_analysis;
+
+/**
+ * @brief Compute the business case of @p scenario.
+ * @param[in] scenario A loaded scenario.
+ * @param[in] options Overrides (NULL: none).
+ * @param[in,out] diag Receives model warnings and errors (may be NULL).
+ * @param[out] out The analysis (free with cxroi_analysis_free()).
+ * @return CXROI_OK, CXROI_ERROR_MODEL or CXROI_ERROR_NOMEM.
+ */
+cxroi_error cxroi_analysis_run(const cxroi_scenario *scenario,
+                               const cxroi_analysis_options *options, cxroi_diag *diag,
+                               cxroi_analysis **out);
+
+/** @brief Free an analysis. Accepts NULL. */
+void cxroi_analysis_free(cxroi_analysis *analysis);
+
+#endif /* CXROI_ANALYSIS_H */
