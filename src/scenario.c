@@ -1,0 +1,2218 @@
+/*
+ * Scenario loader: YAML (schema `cxroi: 1`, SPEC.md) -> validated cxroi_scenario.
+ *
+ * The loader walks the yamltree of the top file and of every included file, reports
+ * every problem it finds (never only the first) with the key path, what was expected and
+ * what was found, and turns every numeric model input into a parameter. Sections are
+ * read in dependency order across all files: segments and touchpoints first (initiatives
+ * refer to them), then initiatives, then correlations and the portfolio (they refer to
+ * parameters and initiatives).
+ */
+#include "cxroi/scenario.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_matrix.h>
+
+#include "cxroi/sbg.h"
+#include "yamltree_internal.h"
+
+/* Limits that keep a hostile file from turning into a huge model. */
+#define MAX_SEGMENTS 1000
+#define MAX_INITIATIVES 1000
+#define MAX_TOUCHPOINTS 1000
+#define MAX_INCLUDES 64
+#define MAX_ITERATIONS 100000000ULL
+#define MAX_DISCRETE 10000
+#define MAX_SURVIVAL 1000
+
+/* One file's parsed document. */
+typedef struct loaded_file {
+    cxroi_ydoc *doc;
+    const char *name; /* points into scenario->files */
+    bool is_top;
+} loaded_file;
+
+typedef struct loader {
+    cxroi_scenario *sc;
+    cxroi_diag *diag;
+    const char *file; /* the file being read, for marks */
+    loaded_file files[MAX_INCLUDES + 1];
+    size_t n_files;
+    size_t cap_params, cap_segments, cap_initiatives, cap_touchpoints, cap_correlations;
+    bool nomem;
+    /* marks of touchpoints, for duplicate reports */
+    cxroi_mark *touchpoint_marks;
+} loader;
+
+/* ---------------------------------------------------------------------------------- */
+/* Small helpers                                                                       */
+
+static char *xstrdup(loader *L, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = malloc(n);
+    if (!copy) {
+        L->nomem = true;
+        return NULL;
+    }
+    memcpy(copy, s, n);
+    return copy;
+}
+
+/* Grow *array (of elem bytes) so it can hold one more than *count. */
+static bool grow(loader *L, void **array, size_t *cap, size_t count, size_t elem)
+{
+    if (count < *cap)
+        return true;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *p = realloc(*array, ncap * elem);
+    if (!p) {
+        L->nomem = true;
+        return false;
+    }
+    memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
+    *array = p;
+    *cap = ncap;
+    return true;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void
+error_at(loader *L, const cxroi_ynode *node, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cxroi_diag_add(L->diag, CXROI_SEVERITY_ERROR, L->file, node ? node->line : 1,
+                   node ? node->column : 1, "%s", buf);
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void
+warning_at(loader *L, const cxroi_ynode *node, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cxroi_diag_add(L->diag, CXROI_SEVERITY_WARNING, L->file, node ? node->line : 1,
+                   node ? node->column : 1, "%s", buf);
+}
+
+static cxroi_mark mark_of(const loader *L, const cxroi_ynode *node)
+{
+    cxroi_mark m = {L->file, node ? node->line : 1, node ? node->column : 1};
+    return m;
+}
+
+/* What a node is, in words, for "found ..." messages. */
+static void describe_node(const cxroi_ynode *node, char *buf, size_t size)
+{
+    if (!node) {
+        snprintf(buf, size, "nothing");
+    } else if (node->type == CXROI_YNODE_MAP) {
+        snprintf(buf, size, "a mapping");
+    } else if (node->type == CXROI_YNODE_SEQ) {
+        snprintf(buf, size, "a list");
+    } else if (cxroi_ynode_is_null(node)) {
+        snprintf(buf, size, "nothing (an empty value)");
+    } else {
+        /* Show at most 40 printable characters of the scalar. */
+        char text[48];
+        size_t j = 0;
+        for (size_t i = 0; i < node->length && j < 40; i++) {
+            unsigned char c = (unsigned char)node->value[i];
+            text[j++] = (c >= 32 && c < 127) ? (char)c : '?';
+        }
+        text[j] = '\0';
+        snprintf(buf, size, node->plain ? "'%s'%s" : "the quoted string \"%s\"%s", text,
+                 node->length > 40 ? "..." : "");
+    }
+}
+
+/* Levenshtein distance, for "did you mean" hints; small strings only. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    size_t row[64];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+            size_t best = diag + cost;
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The closest of `candidates` to `word`, or NULL when none is close. */
+static const char *closest(const char *word, const char *const *candidates, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(word, candidates[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = candidates[i];
+        }
+    }
+    size_t len = strlen(word);
+    size_t allowed = len <= 4 ? 1 : (len <= 8 ? 2 : 3);
+    if (best && best_d <= allowed)
+        return best;
+    /* A prefix/suffix typo such as "retention_rate" for "retention" also deserves a hint. */
+    for (size_t i = 0; i < n; i++) {
+        size_t lc = strlen(candidates[i]);
+        if (lc >= 4 && (strncmp(word, candidates[i], lc) == 0 || strstr(candidates[i], word) == candidates[i]))
+            return candidates[i];
+    }
+    return NULL;
+}
+
+/* Format the list of candidates as "a, b or c". */
+static void join_words(const char *const *words, size_t n, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used < size; i++) {
+        const char *sep = i == 0 ? "" : (i + 1 == n ? " or " : ", ");
+        int w = snprintf(buf + used, size - used, "%s'%s'", sep, words[i]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+static bool is_scalar(const cxroi_ynode *n)
+{
+    return n && n->type == CXROI_YNODE_SCALAR;
+}
+
+static const char *scalar_text(const cxroi_ynode *n)
+{
+    return is_scalar(n) ? n->value : "";
+}
+
+/*
+ * Check that every key of `map` is one of `allowed`; report each unknown key with a
+ * "did you mean" hint. `where` is the key path of the map, for the message.
+ */
+static void check_keys(loader *L, const cxroi_ynode *map, const char *where,
+                       const char *const *allowed, size_t n_allowed)
+{
+    for (size_t i = 0; i < map->count; i++) {
+        const cxroi_ynode *key = map->pairs[i].key;
+        if (!is_scalar(key)) {
+            error_at(L, key, "%s: expected a plain key, found %s", where,
+                     key->type == CXROI_YNODE_MAP ? "a mapping" : "a list");
+            continue;
+        }
+        bool known = false;
+        for (size_t j = 0; j < n_allowed; j++)
+            if (strcmp(key->value, allowed[j]) == 0)
+                known = true;
+        if (known)
+            continue;
+        const char *hint = closest(key->value, allowed, n_allowed);
+        if (hint) {
+            error_at(L, key, "unknown key '%s' in %s; did you mean '%s'?", key->value, where,
+                     hint);
+        } else {
+            char list[512];
+            join_words(allowed, n_allowed, list, sizeof list);
+            error_at(L, key, "unknown key '%s' in %s; expected one of %s", key->value, where,
+                     list);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Numbers                                                                             */
+
+/*
+ * Parse the text of a plain YAML number as people write it: 350000, -0.05, 2.0e6, 1e6,
+ * .5, +3, 1_000_000 (YAML 1.1 digit separators). Hex, octal, infinities and NaN are not
+ * numbers a business case needs and are rejected by the caller with a hint.
+ */
+static bool parse_decimal(const char *s, double *out)
+{
+    char buf[128];
+    size_t j = 0;
+    const char *p = s;
+    if (*p == '+' || *p == '-')
+        buf[j++] = *p++;
+    size_t digits = 0;
+    bool dot = false, exp = false;
+    for (; *p; p++) {
+        if (j >= sizeof buf - 1)
+            return false;
+        if (isdigit((unsigned char)*p)) {
+            buf[j++] = *p;
+            digits++;
+        } else if (*p == '_' && digits > 0 && !exp) {
+            continue;
+        } else if (*p == '.' && !dot && !exp) {
+            dot = true;
+            buf[j++] = *p;
+        } else if ((*p == 'e' || *p == 'E') && digits > 0 && !exp) {
+            exp = true;
+            buf[j++] = *p;
+            if (p[1] == '+' || p[1] == '-')
+                buf[j++] = *++p;
+            if (!isdigit((unsigned char)p[1]))
+                return false;
+        } else {
+            return false;
+        }
+    }
+    if (digits == 0)
+        return false;
+    buf[j] = '\0';
+    errno = 0;
+    char *end = NULL;
+    double v = strtod(buf, &end);
+    if (end == buf || *end != '\0')
+        return false;
+    if (errno == ERANGE && isinf(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+/*
+ * Read a number from `node`. On failure report "PATH: expected WHAT, found ..." (with a
+ * hint for common mistakes) and return false.
+ */
+static bool get_number(loader *L, const cxroi_ynode *node, const char *path, const char *what,
+                       double *out)
+{
+    char found[128];
+    if (is_scalar(node) && node->plain && !cxroi_ynode_is_null(node)) {
+        if (parse_decimal(node->value, out))
+            return true;
+        const char *v = node->value;
+        size_t len = strlen(v);
+        double pct;
+        char tmp[128];
+        if (len > 1 && len < sizeof tmp && v[len - 1] == '%') {
+            memcpy(tmp, v, len - 1);
+            tmp[len - 1] = '\0';
+            if (parse_decimal(tmp, &pct)) {
+                error_at(L, node, "%s: expected %s, found '%s'; write percentages as fractions: %g",
+                         path, what, v, pct / 100.0);
+                return false;
+            }
+        }
+        if (strcasecmp(v, ".inf") == 0 || strcasecmp(v, "-.inf") == 0 ||
+            strcasecmp(v, "+.inf") == 0 || strcasecmp(v, ".nan") == 0 ||
+            strcasecmp(v, "inf") == 0 || strcasecmp(v, "nan") == 0 ||
+            strcasecmp(v, "infinity") == 0) {
+            error_at(L, node, "%s: expected %s, found '%s'; every value must be a finite number",
+                     path, what, v);
+            return false;
+        }
+        /* A thousands separator is a common way to write money. */
+        if (strchr(v, ',') && len < sizeof tmp) {
+            size_t k = 0;
+            for (size_t i = 0; i < len; i++)
+                if (v[i] != ',')
+                    tmp[k++] = v[i];
+            tmp[k] = '\0';
+            if (parse_decimal(tmp, &pct)) {
+                error_at(L, node,
+                         "%s: expected %s, found '%s'; write numbers without thousands "
+                         "separators: %s",
+                         path, what, v, tmp);
+                return false;
+            }
+        }
+    }
+    describe_node(node, found, sizeof found);
+    if (is_scalar(node) && !node->plain) {
+        double v;
+        if (parse_decimal(node->value, &v)) {
+            error_at(L, node, "%s: expected %s, found %s; remove the quotes", path, what, found);
+            return false;
+        }
+    }
+    error_at(L, node, "%s: expected %s, found %s", path, what, found);
+    return false;
+}
+
+/* An integer in [lo, hi]. */
+static bool get_int(loader *L, const cxroi_ynode *node, const char *path, long long lo,
+                    long long hi, long long *out)
+{
+    char what[128];
+    if (hi == LLONG_MAX)
+        snprintf(what, sizeof what, "a whole number >= %lld", lo);
+    else
+        snprintf(what, sizeof what, "a whole number from %lld to %lld", lo, hi);
+    if (node && node->type == CXROI_YNODE_MAP && cxroi_ynode_get(node, "dist")) {
+        error_at(L, node, "%s: expected %s, found a distribution; %s is structural and cannot "
+                          "be uncertain",
+                 path, what, path);
+        return false;
+    }
+    double v;
+    if (!get_number(L, node, path, what, &v))
+        return false;
+    if (v != floor(v) || v < (double)lo || v > (double)hi) {
+        error_at(L, node, "%s: expected %s, found %s", path, what, node->value);
+        return false;
+    }
+    *out = (long long)v;
+    return true;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Domains of model inputs                                                             */
+
+typedef struct domain {
+    double lo, hi;
+    bool lo_open, hi_open;
+    const char *text; /* "a number from 0 to 1" */
+} domain;
+
+static const domain D_UNIT = {0.0, 1.0, false, false, "a number from 0 to 1"};
+static const domain D_NONNEG = {0.0, INFINITY, false, true, "a number >= 0"};
+static const domain D_POSITIVE = {0.0, INFINITY, true, true, "a number > 0"};
+static const domain D_RATE = {-1.0, INFINITY, true, true, "a rate > -1 (e.g. 0.09 for 9 %)"};
+static const domain D_RELATIVE = {-1.0, INFINITY, false, true,
+                                  "a relative change >= -1 (e.g. -0.05 for -5 %)"};
+static const domain D_ABS_RETENTION = {-1.0, 1.0, false, false,
+                                       "an absolute change of retention from -1 to 1 (e.g. 0.015)"};
+static const domain D_ANY = {-INFINITY, INFINITY, true, true, "a number"};
+
+static bool in_domain(const domain *d, double v)
+{
+    if (!isfinite(v))
+        return false;
+    if (d->lo_open ? !(v > d->lo) : !(v >= d->lo))
+        return false;
+    if (d->hi_open ? !(v < d->hi) : !(v <= d->hi))
+        return false;
+    return true;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Distributions                                                                       */
+
+static const char *const DIST_NAMES[] = {"uniform", "triangular", "pert", "normal",
+                                         "lognormal", "beta", "discrete"};
+
+/* Keys each family accepts (besides `dist` and `base`). */
+static const char *const KEYS_UNIFORM[] = {"dist", "min", "max", "base"};
+static const char *const KEYS_TRIANGULAR[] = {"dist", "min", "mode", "max", "base"};
+static const char *const KEYS_PERT[] = {"dist", "min", "mode", "max", "lambda", "base"};
+static const char *const KEYS_NORMAL[] = {"dist", "mean", "sd", "min", "max", "base"};
+static const char *const KEYS_LOGNORMAL[] = {"dist", "mean", "sd", "base"};
+static const char *const KEYS_BETA[] = {"dist", "alpha", "beta", "min", "max", "base"};
+static const char *const KEYS_DISCRETE[] = {"dist", "values", "probs", "base"};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Read a required or optional number field of a distribution map. */
+static bool dist_field(loader *L, const cxroi_ynode *map, const char *path, const char *key,
+                       bool required, const char *family, const char *signature, double *out,
+                       bool *present)
+{
+    const cxroi_ynode *v = cxroi_ynode_get(map, key);
+    if (present)
+        *present = v != NULL;
+    if (!v) {
+        if (required) {
+            error_at(L, map, "%s: a %s distribution needs '%s' (%s)", path, family, key,
+                     signature);
+            return false;
+        }
+        return true;
+    }
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s.%s", path, key);
+    return get_number(L, v, sub, "a number", out);
+}
+
+static bool number_list(loader *L, const cxroi_ynode *node, const char *path, double **out,
+                        size_t *n, size_t max)
+{
+    if (!node || node->type != CXROI_YNODE_SEQ) {
+        char found[128];
+        describe_node(node, found, sizeof found);
+        error_at(L, node, "%s: expected a list of numbers such as [1, 2, 3], found %s", path,
+                 found);
+        return false;
+    }
+    if (node->count == 0) {
+        error_at(L, node, "%s: expected a list of numbers, found an empty list", path);
+        return false;
+    }
+    if (node->count > max) {
+        error_at(L, node, "%s: the list has %zu entries; at most %zu are allowed", path,
+                 node->count, max);
+        return false;
+    }
+    double *a = calloc(node->count, sizeof *a);
+    if (!a) {
+        L->nomem = true;
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < node->count; i++) {
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+        if (!get_number(L, node->items[i], sub, "a number", &a[i]))
+            ok = false;
+    }
+    if (!ok) {
+        free(a);
+        return false;
+    }
+    *out = a;
+    *n = node->count;
+    return true;
+}
+
+/*
+ * Read a model input: a plain number or a distribution map. On success `d` is set (and
+ * owns its discrete arrays). Checks the distribution's parameters, its base value and
+ * that it stays within `dom` (for unbounded families: between its 1e-6 and 1 - 1e-6
+ * quantiles, so a normal cost far from zero is fine but a retention of normal(0.95, 0.05)
+ * is not).
+ */
+static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, const domain *dom,
+                      cxroi_dist *d)
+{
+    cxroi_dist_init_fixed(d, 0.0);
+    if (node && node->type == CXROI_YNODE_MAP) {
+        const cxroi_ynode *kind_node = cxroi_ynode_get(node, "dist");
+        if (!kind_node) {
+            /* A map without `dist`: maybe a misspelt `dist` key. */
+            for (size_t i = 0; i < node->count; i++) {
+                const cxroi_ynode *k = node->pairs[i].key;
+                static const char *const dist_key[] = {"dist"};
+                if (is_scalar(k) && closest(k->value, dist_key, 1)) {
+                    error_at(L, k, "unknown key '%s' in %s; did you mean 'dist'?", k->value,
+                             path);
+                    return false;
+                }
+            }
+            error_at(L, node,
+                     "%s: expected %s or a distribution such as {dist: pert, min: 1, mode: 2, "
+                     "max: 4}, found a mapping without 'dist'",
+                     path, dom->text);
+            return false;
+        }
+        cxroi_dist_kind kind;
+        if (!is_scalar(kind_node) || !cxroi_dist_kind_from_name(kind_node->value, &kind) ||
+            kind == CXROI_DIST_FIXED) {
+            char found[128], list[256];
+            describe_node(kind_node, found, sizeof found);
+            join_words(DIST_NAMES, COUNT(DIST_NAMES), list, sizeof list);
+            const char *hint =
+                is_scalar(kind_node) ? closest(kind_node->value, DIST_NAMES, COUNT(DIST_NAMES))
+                                     : NULL;
+            if (hint)
+                error_at(L, kind_node, "%s.dist: unknown distribution %s; did you mean '%s'?",
+                         path, found, hint);
+            else
+                error_at(L, kind_node, "%s.dist: expected one of %s, found %s", path, list,
+                         found);
+            return false;
+        }
+        d->kind = kind;
+        bool ok = true;
+        const char *family = DIST_NAMES[kind - 1];
+        switch (kind) {
+        case CXROI_DIST_UNIFORM:
+            check_keys(L, node, path, KEYS_UNIFORM, COUNT(KEYS_UNIFORM));
+            ok &= dist_field(L, node, path, "min", true, family, "min, max", &d->min, NULL);
+            ok &= dist_field(L, node, path, "max", true, family, "min, max", &d->max, NULL);
+            break;
+        case CXROI_DIST_TRIANGULAR:
+            check_keys(L, node, path, KEYS_TRIANGULAR, COUNT(KEYS_TRIANGULAR));
+            ok &= dist_field(L, node, path, "min", true, family, "min, mode, max", &d->min, NULL);
+            ok &= dist_field(L, node, path, "mode", true, family, "min, mode, max", &d->mode, NULL);
+            ok &= dist_field(L, node, path, "max", true, family, "min, mode, max", &d->max, NULL);
+            break;
+        case CXROI_DIST_PERT:
+            check_keys(L, node, path, KEYS_PERT, COUNT(KEYS_PERT));
+            d->lambda = 4.0;
+            ok &= dist_field(L, node, path, "min", true, family, "min, mode, max", &d->min, NULL);
+            ok &= dist_field(L, node, path, "mode", true, family, "min, mode, max", &d->mode, NULL);
+            ok &= dist_field(L, node, path, "max", true, family, "min, mode, max", &d->max, NULL);
+            ok &= dist_field(L, node, path, "lambda", false, family, "", &d->lambda, NULL);
+            break;
+        case CXROI_DIST_NORMAL:
+            check_keys(L, node, path, KEYS_NORMAL, COUNT(KEYS_NORMAL));
+            ok &= dist_field(L, node, path, "mean", true, family, "mean, sd", &d->mean, NULL);
+            ok &= dist_field(L, node, path, "sd", true, family, "mean, sd", &d->sd, NULL);
+            ok &= dist_field(L, node, path, "min", false, family, "", &d->min, &d->has_min);
+            ok &= dist_field(L, node, path, "max", false, family, "", &d->max, &d->has_max);
+            break;
+        case CXROI_DIST_LOGNORMAL:
+            check_keys(L, node, path, KEYS_LOGNORMAL, COUNT(KEYS_LOGNORMAL));
+            ok &= dist_field(L, node, path, "mean", true, family, "mean, sd of the variable",
+                             &d->mean, NULL);
+            ok &= dist_field(L, node, path, "sd", true, family, "mean, sd of the variable",
+                             &d->sd, NULL);
+            break;
+        case CXROI_DIST_BETA:
+            check_keys(L, node, path, KEYS_BETA, COUNT(KEYS_BETA));
+            ok &= dist_field(L, node, path, "alpha", true, family, "alpha, beta", &d->alpha, NULL);
+            ok &= dist_field(L, node, path, "beta", true, family, "alpha, beta", &d->beta, NULL);
+            ok &= dist_field(L, node, path, "min", false, family, "", &d->min, &d->has_min);
+            ok &= dist_field(L, node, path, "max", false, family, "", &d->max, &d->has_max);
+            if (ok && d->has_min != d->has_max) {
+                error_at(L, node, "%s: a beta distribution is scaled with both 'min' and 'max', "
+                                  "found only '%s'",
+                         path, d->has_min ? "min" : "max");
+                ok = false;
+            }
+            if (!d->has_min) {
+                d->min = 0.0;
+                d->max = 1.0;
+            }
+            break;
+        case CXROI_DIST_DISCRETE: {
+            check_keys(L, node, path, KEYS_DISCRETE, COUNT(KEYS_DISCRETE));
+            const cxroi_ynode *vals = cxroi_ynode_get(node, "values");
+            const cxroi_ynode *probs = cxroi_ynode_get(node, "probs");
+            char sub[512];
+            if (!vals || !probs) {
+                error_at(L, node, "%s: a discrete distribution needs '%s' (values, probs)", path,
+                         vals ? "probs" : "values");
+                ok = false;
+                break;
+            }
+            size_t nv = 0, np = 0;
+            snprintf(sub, sizeof sub, "%s.values", path);
+            ok &= number_list(L, vals, sub, &d->values, &nv, MAX_DISCRETE);
+            snprintf(sub, sizeof sub, "%s.probs", path);
+            ok &= number_list(L, probs, sub, &d->probs, &np, MAX_DISCRETE);
+            d->n_values = nv;
+            if (ok && nv != np) {
+                error_at(L, probs, "%s.probs: expected %zu probabilities (one per value), found %zu",
+                         path, nv, np);
+                ok = false;
+            }
+            break;
+        }
+        case CXROI_DIST_FIXED:
+            break;
+        }
+        const cxroi_ynode *base = cxroi_ynode_get(node, "base");
+        if (base) {
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s.base", path);
+            ok &= get_number(L, base, sub, "a number", &d->base);
+            d->has_base = true;
+        }
+        if (!ok) {
+            cxroi_dist_clear(d);
+            return false;
+        }
+        const char *field = NULL;
+        char msg[512];
+        if (!cxroi_dist_check(d, &field, msg, sizeof msg)) {
+            const cxroi_ynode *at = field ? cxroi_ynode_get(node, field) : NULL;
+            error_at(L, at ? at : node, "%s%s%s: %s", path, field ? "." : "", field ? field : "",
+                     msg);
+            cxroi_dist_clear(d);
+            return false;
+        }
+        /* Stay within the input's domain. */
+        double lo, hi;
+        cxroi_dist_support(d, &lo, &hi);
+        if (!isfinite(lo))
+            lo = cxroi_dist_quantile(d, 1e-6);
+        if (!isfinite(hi))
+            hi = cxroi_dist_quantile(d, 1.0 - 1e-6);
+        if (!in_domain(dom, lo) || !in_domain(dom, hi)) {
+            char desc[256];
+            cxroi_dist_describe(d, desc, sizeof desc);
+            error_at(L, node,
+                     "%s: expected %s, found %s, which ranges from %g to %g; narrow it or "
+                     "truncate it with min/max",
+                     path, dom->text, desc, lo, hi);
+            cxroi_dist_clear(d);
+            return false;
+        }
+        if (d->has_base && !in_domain(dom, d->base)) {
+            error_at(L, base, "%s.base: expected %s, found %g", path, dom->text, d->base);
+            cxroi_dist_clear(d);
+            return false;
+        }
+        return true;
+    }
+    if (node && node->type == CXROI_YNODE_SEQ) {
+        error_at(L, node, "%s: expected %s or a distribution {dist: ...}, found a list", path,
+                 dom->text);
+        return false;
+    }
+    double v;
+    if (!get_number(L, node, path, dom->text, &v))
+        return false;
+    if (!in_domain(dom, v)) {
+        error_at(L, node, "%s: expected %s, found %s", path, dom->text, node->value);
+        return false;
+    }
+    cxroi_dist_init_fixed(d, v);
+    return true;
+}
+
+/* Register a parameter; returns its index or CXROI_NONE (error already reported). */
+static size_t add_param(loader *L, const cxroi_ynode *node, const char *path, const domain *dom)
+{
+    cxroi_dist d;
+    if (!read_dist(L, node, path, dom, &d))
+        return CXROI_NONE;
+    cxroi_scenario *sc = L->sc;
+    if (!grow(L, (void **)&sc->params, &L->cap_params, sc->n_params, sizeof *sc->params)) {
+        cxroi_dist_clear(&d);
+        return CXROI_NONE;
+    }
+    cxroi_param *p = &sc->params[sc->n_params];
+    p->path = xstrdup(L, path);
+    if (!p->path) {
+        cxroi_dist_clear(&d);
+        return CXROI_NONE;
+    }
+    p->dist = d;
+    p->mark = mark_of(L, node);
+    return sc->n_params++;
+}
+
+/* A fixed parameter created by the loader itself (defaults, fitted values). */
+static size_t add_fixed_param(loader *L, const cxroi_ynode *node, const char *path, double v)
+{
+    cxroi_scenario *sc = L->sc;
+    if (!grow(L, (void **)&sc->params, &L->cap_params, sc->n_params, sizeof *sc->params))
+        return CXROI_NONE;
+    cxroi_param *p = &sc->params[sc->n_params];
+    p->path = xstrdup(L, path);
+    if (!p->path)
+        return CXROI_NONE;
+    cxroi_dist_init_fixed(&p->dist, v);
+    p->mark = mark_of(L, node);
+    return sc->n_params++;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Identifiers                                                                         */
+
+static bool valid_id(const char *s)
+{
+    if (!isalpha((unsigned char)s[0]))
+        return false;
+    size_t n = 0;
+    for (const char *p = s; *p; p++, n++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+            return false;
+    return n <= 64;
+}
+
+static bool get_id(loader *L, const cxroi_ynode *node, const char *path, char **out)
+{
+    if (!is_scalar(node) || cxroi_ynode_is_null(node) || !valid_id(node->value) ||
+        node->length != strlen(node->value)) {
+        char found[128];
+        describe_node(node, found, sizeof found);
+        error_at(L, node,
+                 "%s: expected an identifier (a letter, then letters, digits, '_' or '-', at "
+                 "most 64), found %s",
+                 path, found);
+        return false;
+    }
+    *out = xstrdup(L, node->value);
+    return *out != NULL;
+}
+
+static bool get_text(loader *L, const cxroi_ynode *node, const char *path, char **out)
+{
+    if (!is_scalar(node) || cxroi_ynode_is_null(node) || node->length != strlen(node->value)) {
+        char found[128];
+        describe_node(node, found, sizeof found);
+        error_at(L, node, "%s: expected text, found %s", path, found);
+        return false;
+    }
+    *out = xstrdup(L, node->value);
+    return *out != NULL;
+}
+
+/* A MAP node or an error. */
+static bool expect_map(loader *L, const cxroi_ynode *node, const char *path, const char *example)
+{
+    if (node && node->type == CXROI_YNODE_MAP)
+        return true;
+    char found[128];
+    describe_node(node, found, sizeof found);
+    error_at(L, node, "%s: expected a mapping%s%s, found %s", path, example ? " such as " : "",
+             example ? example : "", found);
+    return false;
+}
+
+static bool expect_seq(loader *L, const cxroi_ynode *node, const char *path, const char *example)
+{
+    if (node && node->type == CXROI_YNODE_SEQ)
+        return true;
+    char found[128];
+    describe_node(node, found, sizeof found);
+    error_at(L, node, "%s: expected a list%s%s, found %s", path, example ? " such as " : "",
+             example ? example : "", found);
+    return false;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Segments                                                                            */
+
+static const char *const SEGMENT_KEYS[] = {
+    "id", "name", "customers", "revenue_per_customer", "margin", "cost_to_serve", "retention",
+    "retention_curve", "survival", "acquisitions_per_year"};
+
+static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
+{
+    char where[160], path[256];
+    snprintf(where, sizeof where, "segments[%zu]", index);
+    if (!expect_map(L, node, where, "{id: mass, customers: 1200000, ...}"))
+        return;
+    const cxroi_ynode *idn = cxroi_ynode_get(node, "id");
+    char *id = NULL;
+    if (!idn) {
+        error_at(L, node, "%s: missing 'id' (a short name such as 'mass' that initiatives "
+                          "refer to)",
+                 where);
+        check_keys(L, node, where, SEGMENT_KEYS, COUNT(SEGMENT_KEYS));
+        return;
+    }
+    snprintf(path, sizeof path, "%s.id", where);
+    if (!get_id(L, idn, path, &id)) {
+        check_keys(L, node, where, SEGMENT_KEYS, COUNT(SEGMENT_KEYS));
+        return;
+    }
+    cxroi_scenario *sc = L->sc;
+    for (size_t i = 0; i < sc->n_segments; i++) {
+        if (strcmp(sc->segments[i].id, id) == 0) {
+            error_at(L, idn, "segment '%s' is defined twice: here and at %s:%d:%d", id,
+                     sc->segments[i].mark.file, sc->segments[i].mark.line,
+                     sc->segments[i].mark.column);
+            free(id);
+            return;
+        }
+    }
+    if (sc->n_segments >= MAX_SEGMENTS) {
+        error_at(L, node, "too many segments: at most %d are allowed", MAX_SEGMENTS);
+        free(id);
+        return;
+    }
+    if (!grow(L, (void **)&sc->segments, &L->cap_segments, sc->n_segments,
+              sizeof *sc->segments)) {
+        free(id);
+        return;
+    }
+    cxroi_segment *s = &sc->segments[sc->n_segments++];
+    s->id = id;
+    s->mark = mark_of(L, idn);
+    s->customers = s->revenue_per_customer = s->margin = s->cost_to_serve = CXROI_NONE;
+    s->acquisitions_per_year = s->retention = s->sbg_alpha = s->sbg_beta = CXROI_NONE;
+    snprintf(where, sizeof where, "segments.%s", id);
+    check_keys(L, node, where, SEGMENT_KEYS, COUNT(SEGMENT_KEYS));
+
+    const cxroi_ynode *name = cxroi_ynode_get(node, "name");
+    snprintf(path, sizeof path, "%s.name", where);
+    if (name)
+        get_text(L, name, path, &s->name);
+    if (!s->name)
+        s->name = xstrdup(L, id);
+
+    struct {
+        const char *key;
+        size_t *slot;
+        const domain *dom;
+        bool required;
+        const char *help;
+    } fields[] = {
+        {"customers", &s->customers, &D_NONNEG, true, "the number of customers today"},
+        {"revenue_per_customer", &s->revenue_per_customer, &D_NONNEG, true,
+         "yearly revenue per customer"},
+        {"margin", &s->margin, &D_UNIT, true, "contribution margin on revenue, 0..1"},
+        {"cost_to_serve", &s->cost_to_serve, &D_NONNEG, false, NULL},
+        {"acquisitions_per_year", &s->acquisitions_per_year, &D_NONNEG, false, NULL},
+    };
+    for (size_t f = 0; f < COUNT(fields); f++) {
+        const cxroi_ynode *v = cxroi_ynode_get(node, fields[f].key);
+        snprintf(path, sizeof path, "%s.%s", where, fields[f].key);
+        if (v)
+            *fields[f].slot = add_param(L, v, path, fields[f].dom);
+        else if (fields[f].required)
+            error_at(L, idn, "%s: missing '%s' (%s)", where, fields[f].key, fields[f].help);
+        else
+            *fields[f].slot = add_fixed_param(L, idn, path, 0.0);
+    }
+
+    const cxroi_ynode *ret = cxroi_ynode_get(node, "retention");
+    const cxroi_ynode *curve = cxroi_ynode_get(node, "retention_curve");
+    const cxroi_ynode *surv = cxroi_ynode_get(node, "survival");
+    int given = (ret != NULL) + (curve != NULL) + (surv != NULL);
+    if (given == 0) {
+        error_at(L, idn, "%s: missing retention: give 'retention' (an annual rate such as 0.85), "
+                         "'retention_curve' ({sbg: {alpha, beta}, tenure}) or 'survival' "
+                         "(cohort counts)",
+                 where);
+        return;
+    }
+    if (given > 1) {
+        const cxroi_ynode *second = surv ? surv : curve;
+        error_at(L, second, "%s: give only one of 'retention', 'retention_curve' and "
+                            "'survival'",
+                 where);
+        return;
+    }
+    if (ret) {
+        s->retention_kind = CXROI_RETENTION_CONSTANT;
+        snprintf(path, sizeof path, "%s.retention", where);
+        s->retention = add_param(L, ret, path, &D_UNIT);
+        return;
+    }
+    if (curve) {
+        s->retention_kind = CXROI_RETENTION_SBG;
+        snprintf(path, sizeof path, "%s.retention_curve", where);
+        if (!expect_map(L, curve, path, "{sbg: {alpha: 0.7, beta: 1.2}, tenure: 3}"))
+            return;
+        static const char *const CURVE_KEYS[] = {"sbg", "tenure"};
+        check_keys(L, curve, path, CURVE_KEYS, COUNT(CURVE_KEYS));
+        const cxroi_ynode *sbg = cxroi_ynode_get(curve, "sbg");
+        const cxroi_ynode *tenure = cxroi_ynode_get(curve, "tenure");
+        if (tenure) {
+            char tp[300];
+            snprintf(tp, sizeof tp, "%s.tenure", path);
+            long long t = 0;
+            if (get_int(L, tenure, tp, 0, 1000, &t))
+                s->tenure = (int)t;
+        }
+        if (!sbg) {
+            error_at(L, curve, "%s: missing 'sbg' ({alpha: ..., beta: ...})", path);
+            return;
+        }
+        char sp[300];
+        snprintf(sp, sizeof sp, "%s.sbg", path);
+        if (!expect_map(L, sbg, sp, "{alpha: 0.7, beta: 1.2}"))
+            return;
+        static const char *const SBG_KEYS[] = {"alpha", "beta"};
+        check_keys(L, sbg, sp, SBG_KEYS, COUNT(SBG_KEYS));
+        const cxroi_ynode *a = cxroi_ynode_get(sbg, "alpha");
+        const cxroi_ynode *b = cxroi_ynode_get(sbg, "beta");
+        char kp[320];
+        if (!a || !b) {
+            error_at(L, sbg, "%s: missing '%s' (the sBG model needs alpha and beta > 0)", sp,
+                     a ? "beta" : "alpha");
+            return;
+        }
+        snprintf(kp, sizeof kp, "%s.alpha", sp);
+        s->sbg_alpha = add_param(L, a, kp, &D_POSITIVE);
+        snprintf(kp, sizeof kp, "%s.beta", sp);
+        s->sbg_beta = add_param(L, b, kp, &D_POSITIVE);
+        return;
+    }
+    /* survival: cohort counts (or fractions); sBG fitted by maximum likelihood. */
+    s->retention_kind = CXROI_RETENTION_SURVIVAL;
+    snprintf(path, sizeof path, "%s.survival", where);
+    if (!number_list(L, surv, path, &s->survival, &s->n_survival, MAX_SURVIVAL))
+        return;
+    cxroi_sbg_fit fit;
+    char msg[256];
+    cxroi_error e = cxroi_sbg_fit_survival(s->survival, s->n_survival, &fit, msg, sizeof msg);
+    if (e != CXROI_OK) {
+        error_at(L, surv, "%s: cannot fit a retention curve: %s", path, msg);
+        return;
+    }
+    char kp[320];
+    snprintf(kp, sizeof kp, "%s.alpha", path);
+    s->sbg_alpha = add_fixed_param(L, surv, kp, fit.alpha);
+    snprintf(kp, sizeof kp, "%s.beta", path);
+    s->sbg_beta = add_fixed_param(L, surv, kp, fit.beta);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Touchpoints                                                                         */
+
+static void read_touchpoints(loader *L, const cxroi_ynode *node)
+{
+    if (!expect_seq(L, node, "touchpoints", "[onboarding, mobile_app, branch]"))
+        return;
+    cxroi_scenario *sc = L->sc;
+    for (size_t i = 0; i < node->count; i++) {
+        const cxroi_ynode *item = node->items[i];
+        char path[64];
+        snprintf(path, sizeof path, "touchpoints[%zu]", i);
+        char *id = NULL;
+        if (!get_id(L, item, path, &id))
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < sc->n_touchpoints; j++) {
+            if (strcmp(sc->touchpoints[j], id) == 0) {
+                error_at(L, item, "touchpoint '%s' is listed twice: here and at %s:%d:%d", id,
+                         L->touchpoint_marks[j].file, L->touchpoint_marks[j].line,
+                         L->touchpoint_marks[j].column);
+                dup = true;
+            }
+        }
+        if (dup || sc->n_touchpoints >= MAX_TOUCHPOINTS) {
+            if (!dup)
+                error_at(L, item, "too many touchpoints: at most %d are allowed", MAX_TOUCHPOINTS);
+            free(id);
+            continue;
+        }
+        size_t cap = L->cap_touchpoints;
+        if (!grow(L, (void **)&sc->touchpoints, &L->cap_touchpoints, sc->n_touchpoints,
+                  sizeof *sc->touchpoints)) {
+            free(id);
+            return;
+        }
+        if (cap != L->cap_touchpoints) {
+            cxroi_mark *m = realloc(L->touchpoint_marks, L->cap_touchpoints * sizeof *m);
+            if (!m) {
+                L->nomem = true;
+                free(id);
+                return;
+            }
+            L->touchpoint_marks = m;
+        }
+        L->touchpoint_marks[sc->n_touchpoints] = mark_of(L, item);
+        sc->touchpoints[sc->n_touchpoints++] = id;
+    }
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Initiatives                                                                         */
+
+static const char *const INITIATIVE_KEYS[] = {"id", "name", "kind", "touchpoints", "start",
+                                              "ramp_years", "costs", "effects", "benefits",
+                                              "risk_adjustment"};
+static const char *const EFFECT_KEYS[] = {"retention", "churn", "revenue", "cost_to_serve",
+                                          "acquisitions"};
+
+static size_t touchpoint_index(const cxroi_scenario *sc, const char *name)
+{
+    for (size_t i = 0; i < sc->n_touchpoints; i++)
+        if (strcmp(sc->touchpoints[i], name) == 0)
+            return i;
+    return CXROI_NONE;
+}
+
+static void unknown_reference(loader *L, const cxroi_ynode *node, const char *path,
+                              const char *what, const char *name, char *const *known, size_t n,
+                              const char *fix)
+{
+    const char *hint = closest(name, (const char *const *)known, n);
+    if (hint)
+        error_at(L, node, "%s: unknown %s '%s'; did you mean '%s'?", path, what, name, hint);
+    else if (n == 0)
+        error_at(L, node, "%s: unknown %s '%s'; %s", path, what, name, fix);
+    else {
+        char list[512];
+        join_words((const char *const *)known, n < 12 ? n : 12, list, sizeof list);
+        error_at(L, node, "%s: unknown %s '%s'; expected one of %s%s", path, what, name, list,
+                 n > 12 ? ", ..." : "");
+    }
+}
+
+static void read_touchpoint_weights(loader *L, cxroi_initiative *in, const cxroi_ynode *node,
+                                    const char *where)
+{
+    cxroi_scenario *sc = L->sc;
+    char path[300];
+    snprintf(path, sizeof path, "%s.touchpoints", where);
+    if (sc->n_touchpoints > 0) {
+        in->touchpoint_weights = calloc(sc->n_touchpoints, sizeof(double));
+        if (!in->touchpoint_weights) {
+            L->nomem = true;
+            return;
+        }
+    }
+    const char *fix = "declare the touchpoints in the top-level 'touchpoints' list";
+    if (node->type == CXROI_YNODE_SEQ) {
+        size_t valid = 0;
+        for (size_t i = 0; i < node->count; i++) {
+            const cxroi_ynode *item = node->items[i];
+            char ip[320];
+            snprintf(ip, sizeof ip, "%s[%zu]", path, i);
+            if (!is_scalar(item) || cxroi_ynode_is_null(item)) {
+                char found[128];
+                describe_node(item, found, sizeof found);
+                error_at(L, item, "%s: expected a touchpoint name, found %s", ip, found);
+                continue;
+            }
+            size_t t = touchpoint_index(sc, item->value);
+            if (t == CXROI_NONE) {
+                unknown_reference(L, item, ip, "touchpoint", item->value, sc->touchpoints,
+                                  sc->n_touchpoints, fix);
+                continue;
+            }
+            if (in->touchpoint_weights[t] > 0) {
+                error_at(L, item, "%s: touchpoint '%s' is listed twice", ip, item->value);
+                continue;
+            }
+            in->touchpoint_weights[t] = 1.0;
+            valid++;
+        }
+        if (valid > 0)
+            for (size_t t = 0; t < sc->n_touchpoints; t++)
+                in->touchpoint_weights[t] /= (double)valid;
+        return;
+    }
+    if (node->type != CXROI_YNODE_MAP) {
+        char found[128];
+        describe_node(node, found, sizeof found);
+        error_at(L, node, "%s: expected a list of touchpoints or weights such as {onboarding: "
+                          "0.7, mobile_app: 0.3}, found %s",
+                 path, found);
+        return;
+    }
+    double sum = 0.0;
+    bool ok = true;
+    for (size_t i = 0; i < node->count; i++) {
+        const cxroi_ynode *k = node->pairs[i].key;
+        const cxroi_ynode *v = node->pairs[i].value;
+        if (!is_scalar(k))
+            continue;
+        char ip[320];
+        snprintf(ip, sizeof ip, "%s.%s", path, k->value);
+        size_t t = touchpoint_index(sc, k->value);
+        if (t == CXROI_NONE) {
+            unknown_reference(L, k, path, "touchpoint", k->value, sc->touchpoints,
+                              sc->n_touchpoints, fix);
+            ok = false;
+            continue;
+        }
+        double w;
+        if (!get_number(L, v, ip, "a weight from 0 to 1", &w)) {
+            ok = false;
+            continue;
+        }
+        if (!(w >= 0.0 && w <= 1.0)) {
+            error_at(L, v, "%s: expected a weight from 0 to 1, found %s", ip, v->value);
+            ok = false;
+            continue;
+        }
+        in->touchpoint_weights[t] = w;
+        sum += w;
+    }
+    if (ok && node->count > 0 && fabs(sum - 1.0) > 1e-6) {
+        error_at(L, node, "%s: the weights must add up to 1, found a total of %g", path, sum);
+    }
+}
+
+static void read_effects(loader *L, cxroi_initiative *in, const cxroi_ynode *node,
+                         const char *where)
+{
+    cxroi_scenario *sc = L->sc;
+    char path[300];
+    snprintf(path, sizeof path, "%s.effects", where);
+    if (!expect_map(L, node, path, "{mass: {retention: 0.01, revenue: 0.02}}"))
+        return;
+    if (node->count == 0)
+        return;
+    in->effects = calloc(node->count, sizeof *in->effects);
+    if (!in->effects) {
+        L->nomem = true;
+        return;
+    }
+    const char *fix = "define the segment in 'segments' first";
+    for (size_t i = 0; i < node->count; i++) {
+        const cxroi_ynode *k = node->pairs[i].key;
+        const cxroi_ynode *v = node->pairs[i].value;
+        if (!is_scalar(k))
+            continue;
+        size_t seg = cxroi_scenario_find_segment(sc, k->value);
+        if (seg == CXROI_NONE) {
+            char *ids[MAX_SEGMENTS];
+            for (size_t s = 0; s < sc->n_segments; s++)
+                ids[s] = sc->segments[s].id;
+            unknown_reference(L, k, path, "segment", k->value, ids, sc->n_segments, fix);
+            continue;
+        }
+        char sp[400];
+        snprintf(sp, sizeof sp, "%s.%s", path, k->value);
+        if (!expect_map(L, v, sp, "{retention: 0.01, revenue: 0.02}"))
+            continue;
+        check_keys(L, v, sp, EFFECT_KEYS, COUNT(EFFECT_KEYS));
+        cxroi_effect *e = &in->effects[in->n_effects++];
+        e->segment = seg;
+        e->mark = mark_of(L, k);
+        e->retention = e->churn = e->revenue = e->cost_to_serve = e->acquisitions = CXROI_NONE;
+        const cxroi_ynode *r = cxroi_ynode_get(v, "retention");
+        const cxroi_ynode *c = cxroi_ynode_get(v, "churn");
+        if (r && c) {
+            error_at(L, c, "%s: give either 'retention' (absolute change) or 'churn' (relative "
+                           "change of the churn rate), not both",
+                     sp);
+        }
+        struct {
+            const char *key;
+            size_t *slot;
+            const domain *dom;
+        } fields[] = {
+            {"retention", &e->retention, &D_ABS_RETENTION},
+            {"churn", &e->churn, &D_RELATIVE},
+            {"revenue", &e->revenue, &D_RELATIVE},
+            {"cost_to_serve", &e->cost_to_serve, &D_RELATIVE},
+            {"acquisitions", &e->acquisitions, &D_RELATIVE},
+        };
+        for (size_t f = 0; f < COUNT(fields); f++) {
+            const cxroi_ynode *fv = cxroi_ynode_get(v, fields[f].key);
+            if (!fv || (fields[f].slot == &e->churn && r))
+                continue;
+            char fp[480];
+            snprintf(fp, sizeof fp, "%s.%s", sp, fields[f].key);
+            *fields[f].slot = add_param(L, fv, fp, fields[f].dom);
+        }
+    }
+}
+
+static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
+{
+    cxroi_scenario *sc = L->sc;
+    char where[160], path[300];
+    snprintf(where, sizeof where, "initiatives[%zu]", index);
+    if (!expect_map(L, node, where, "{id: onboarding, costs: {upfront: 2.0e6}, effects: ...}"))
+        return;
+    const cxroi_ynode *idn = cxroi_ynode_get(node, "id");
+    char *id = NULL;
+    if (!idn) {
+        error_at(L, node, "%s: missing 'id' (a short name such as 'onboarding')", where);
+        check_keys(L, node, where, INITIATIVE_KEYS, COUNT(INITIATIVE_KEYS));
+        return;
+    }
+    snprintf(path, sizeof path, "%s.id", where);
+    if (!get_id(L, idn, path, &id)) {
+        check_keys(L, node, where, INITIATIVE_KEYS, COUNT(INITIATIVE_KEYS));
+        return;
+    }
+    for (size_t i = 0; i < sc->n_initiatives; i++) {
+        if (strcmp(sc->initiatives[i].id, id) == 0) {
+            error_at(L, idn, "initiative '%s' is defined twice: here and at %s:%d:%d", id,
+                     sc->initiatives[i].mark.file, sc->initiatives[i].mark.line,
+                     sc->initiatives[i].mark.column);
+            free(id);
+            return;
+        }
+    }
+    if (sc->n_initiatives >= MAX_INITIATIVES) {
+        error_at(L, node, "too many initiatives: at most %d are allowed", MAX_INITIATIVES);
+        free(id);
+        return;
+    }
+    if (!grow(L, (void **)&sc->initiatives, &L->cap_initiatives, sc->n_initiatives,
+              sizeof *sc->initiatives)) {
+        free(id);
+        return;
+    }
+    cxroi_initiative *in = &sc->initiatives[sc->n_initiatives++];
+    in->id = id;
+    in->mark = mark_of(L, idn);
+    in->upfront = in->annual = in->benefit_annual = CXROI_NONE;
+    snprintf(where, sizeof where, "initiatives.%s", id);
+    check_keys(L, node, where, INITIATIVE_KEYS, COUNT(INITIATIVE_KEYS));
+
+    const cxroi_ynode *name = cxroi_ynode_get(node, "name");
+    snprintf(path, sizeof path, "%s.name", where);
+    if (name)
+        get_text(L, name, path, &in->name);
+    if (!in->name)
+        in->name = xstrdup(L, id);
+
+    const cxroi_ynode *kind = cxroi_ynode_get(node, "kind");
+    if (kind) {
+        static const char *const KINDS[] = {"cx", "other"};
+        if (is_scalar(kind) && strcmp(kind->value, "cx") == 0)
+            in->kind = CXROI_INITIATIVE_CX;
+        else if (is_scalar(kind) && strcmp(kind->value, "other") == 0)
+            in->kind = CXROI_INITIATIVE_OTHER;
+        else {
+            char found[128];
+            describe_node(kind, found, sizeof found);
+            const char *hint = is_scalar(kind) ? closest(kind->value, KINDS, 2) : NULL;
+            error_at(L, kind, "%s.kind: expected 'cx' or 'other', found %s%s%s%s", where, found,
+                     hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+        }
+    }
+
+    long long v = 0;
+    const cxroi_ynode *start = cxroi_ynode_get(node, "start");
+    snprintf(path, sizeof path, "%s.start", where);
+    if (start && get_int(L, start, path, 0, CXROI_MAX_HORIZON, &v))
+        in->start = (int)v;
+    const cxroi_ynode *ramp = cxroi_ynode_get(node, "ramp_years");
+    snprintf(path, sizeof path, "%s.ramp_years", where);
+    if (ramp && get_int(L, ramp, path, 0, CXROI_MAX_HORIZON, &v))
+        in->ramp_years = (int)v;
+
+    const cxroi_ynode *costs = cxroi_ynode_get(node, "costs");
+    if (costs) {
+        snprintf(path, sizeof path, "%s.costs", where);
+        if (expect_map(L, costs, path, "{upfront: 2.0e6, annual: 350e3}")) {
+            static const char *const COST_KEYS[] = {"upfront", "annual"};
+            check_keys(L, costs, path, COST_KEYS, COUNT(COST_KEYS));
+            const cxroi_ynode *u = cxroi_ynode_get(costs, "upfront");
+            const cxroi_ynode *a = cxroi_ynode_get(costs, "annual");
+            char cp[340];
+            snprintf(cp, sizeof cp, "%s.upfront", path);
+            if (u)
+                in->upfront = add_param(L, u, cp, &D_NONNEG);
+            snprintf(cp, sizeof cp, "%s.annual", path);
+            if (a)
+                in->annual = add_param(L, a, cp, &D_NONNEG);
+        }
+    }
+    const cxroi_ynode *benefits = cxroi_ynode_get(node, "benefits");
+    if (benefits) {
+        snprintf(path, sizeof path, "%s.benefits", where);
+        if (expect_map(L, benefits, path, "{annual: 900e3}")) {
+            static const char *const BENEFIT_KEYS[] = {"annual"};
+            check_keys(L, benefits, path, BENEFIT_KEYS, COUNT(BENEFIT_KEYS));
+            const cxroi_ynode *a = cxroi_ynode_get(benefits, "annual");
+            char bp[340];
+            snprintf(bp, sizeof bp, "%s.annual", path);
+            if (a)
+                in->benefit_annual = add_param(L, a, bp, &D_ANY);
+            else
+                error_at(L, benefits, "%s: missing 'annual' (the yearly direct benefit)", path);
+        }
+    }
+    const cxroi_ynode *effects = cxroi_ynode_get(node, "effects");
+    if (effects) {
+        if (in->kind == CXROI_INITIATIVE_OTHER)
+            error_at(L, effects, "%s.effects: a 'kind: other' initiative acts through "
+                                 "'benefits', not through customer effects; remove 'kind: "
+                                 "other' or the effects",
+                     where);
+        else
+            read_effects(L, in, effects, where);
+    }
+    const cxroi_ynode *tps = cxroi_ynode_get(node, "touchpoints");
+    if (tps)
+        read_touchpoint_weights(L, in, tps, where);
+    else if (sc->n_touchpoints > 0 && !L->nomem) {
+        in->touchpoint_weights = calloc(sc->n_touchpoints, sizeof(double));
+        if (!in->touchpoint_weights)
+            L->nomem = true;
+    }
+    const cxroi_ynode *risk = cxroi_ynode_get(node, "risk_adjustment");
+    if (risk) {
+        snprintf(path, sizeof path, "%s.risk_adjustment", where);
+        if (expect_map(L, risk, path, "{benefits: 0.15, costs: 0.05}")) {
+            static const char *const RISK_KEYS[] = {"benefits", "costs"};
+            check_keys(L, risk, path, RISK_KEYS, COUNT(RISK_KEYS));
+            in->has_risk_adjustment = true;
+            const cxroi_ynode *b = cxroi_ynode_get(risk, "benefits");
+            const cxroi_ynode *c = cxroi_ynode_get(risk, "costs");
+            char rp[340];
+            double x;
+            snprintf(rp, sizeof rp, "%s.benefits", path);
+            if (b && get_number(L, b, rp, "a fraction from 0 to 1", &x)) {
+                if (x >= 0.0 && x <= 1.0)
+                    in->risk_benefits = x;
+                else
+                    error_at(L, b, "%s: expected a fraction from 0 to 1 (0.15 lowers benefits by "
+                                   "15 %%), found %s",
+                             rp, b->value);
+            }
+            snprintf(rp, sizeof rp, "%s.costs", path);
+            if (c && get_number(L, c, rp, "a fraction >= 0", &x)) {
+                if (x >= 0.0 && x <= 10.0)
+                    in->risk_costs = x;
+                else
+                    error_at(L, c, "%s: expected a fraction from 0 to 10 (0.05 raises costs by "
+                                   "5 %%), found %s",
+                             rp, c->value);
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Top level: settings, correlations, portfolio                                        */
+
+static const char *const TOP_KEYS[] = {"cxroi", "name", "currency", "horizon", "discount_rate",
+                                       "terminal_value", "simulation", "include", "segments",
+                                       "touchpoints", "initiatives", "correlations",
+                                       "portfolio"};
+static const char *const INCLUDED_KEYS[] = {"segments", "touchpoints", "initiatives"};
+
+static void read_simulation(loader *L, const cxroi_ynode *node)
+{
+    if (!expect_map(L, node, "simulation", "{iterations: 20000, seed: 7, sampling: "
+                                           "latin_hypercube}"))
+        return;
+    static const char *const KEYS[] = {"iterations", "seed", "sampling", "precision"};
+    check_keys(L, node, "simulation", KEYS, COUNT(KEYS));
+    cxroi_simulation_spec *sim = &L->sc->simulation;
+    long long v;
+    const cxroi_ynode *it = cxroi_ynode_get(node, "iterations");
+    if (it && get_int(L, it, "simulation.iterations", 1, (long long)MAX_ITERATIONS, &v))
+        sim->iterations = (size_t)v;
+    const cxroi_ynode *seed = cxroi_ynode_get(node, "seed");
+    if (seed && get_int(L, seed, "simulation.seed", 0, 9007199254740991LL, &v))
+        sim->seed = (uint64_t)v;
+    const cxroi_ynode *sampling = cxroi_ynode_get(node, "sampling");
+    if (sampling) {
+        static const char *const NAMES[] = {"monte_carlo", "latin_hypercube"};
+        const char *s = scalar_text(sampling);
+        if (strcmp(s, "monte_carlo") == 0)
+            sim->sampling = CXROI_SAMPLING_MONTE_CARLO;
+        else if (strcmp(s, "latin_hypercube") == 0)
+            sim->sampling = CXROI_SAMPLING_LATIN_HYPERCUBE;
+        else {
+            char found[128];
+            describe_node(sampling, found, sizeof found);
+            const char *hint = is_scalar(sampling) ? closest(s, NAMES, 2) : NULL;
+            error_at(L, sampling,
+                     "simulation.sampling: expected 'monte_carlo' or 'latin_hypercube', found "
+                     "%s%s%s%s",
+                     found, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+        }
+    }
+    const cxroi_ynode *prec = cxroi_ynode_get(node, "precision");
+    double p;
+    if (prec && get_number(L, prec, "simulation.precision", "a relative precision such as 0.01",
+                           &p)) {
+        if (p > 0.0 && p < 1.0) {
+            sim->has_precision = true;
+            sim->precision = p;
+        } else {
+            error_at(L, prec, "simulation.precision: expected a relative precision between 0 "
+                              "and 1 (0.01 = 1 %%), found %s",
+                     prec->value);
+        }
+    }
+}
+
+static size_t correlation_param(loader *L, const cxroi_ynode *node, const char *path)
+{
+    cxroi_scenario *sc = L->sc;
+    if (!is_scalar(node) || cxroi_ynode_is_null(node)) {
+        char found[128];
+        describe_node(node, found, sizeof found);
+        error_at(L, node, "%s: expected the key path of a distribution such as "
+                          "initiatives.onboarding.costs.upfront, found %s",
+                 path, found);
+        return CXROI_NONE;
+    }
+    size_t p = cxroi_scenario_find_param(sc, node->value);
+    if (p == CXROI_NONE) {
+        /* Suggest the closest uncertain input. */
+        const char *best = NULL;
+        size_t best_d = (size_t)-1;
+        for (size_t i = 0; i < sc->n_params; i++) {
+            if (!cxroi_dist_is_uncertain(&sc->params[i].dist))
+                continue;
+            size_t d = edit_distance(node->value, sc->params[i].path);
+            if (d < best_d) {
+                best_d = d;
+                best = sc->params[i].path;
+            }
+        }
+        if (best && best_d <= 4)
+            error_at(L, node, "%s: no input '%s' in the scenario; did you mean '%s'?", path,
+                     node->value, best);
+        else
+            error_at(L, node, "%s: no input '%s' in the scenario; paths look like "
+                              "initiatives.<id>.costs.upfront or segments.<id>.retention",
+                     path, node->value);
+        return CXROI_NONE;
+    }
+    if (!cxroi_dist_is_uncertain(&sc->params[p].dist)) {
+        error_at(L, node, "%s: '%s' is a fixed number, not a distribution; only uncertain "
+                          "inputs can be correlated",
+                 path, node->value);
+        return CXROI_NONE;
+    }
+    return p;
+}
+
+static void read_correlations(loader *L, const cxroi_ynode *node)
+{
+    cxroi_scenario *sc = L->sc;
+    if (!expect_seq(L, node, "correlations", "[{between: [a, b], rho: 0.6}]"))
+        return;
+    for (size_t i = 0; i < node->count; i++) {
+        const cxroi_ynode *item = node->items[i];
+        char path[64];
+        snprintf(path, sizeof path, "correlations[%zu]", i);
+        if (!expect_map(L, item, path, "{between: [a, b], rho: 0.6}"))
+            continue;
+        static const char *const KEYS[] = {"between", "rho"};
+        check_keys(L, item, path, KEYS, COUNT(KEYS));
+        const cxroi_ynode *between = cxroi_ynode_get(item, "between");
+        const cxroi_ynode *rho = cxroi_ynode_get(item, "rho");
+        char sub[96];
+        if (!between || !rho) {
+            error_at(L, item, "%s: missing '%s'", path, between ? "rho" : "between");
+            continue;
+        }
+        snprintf(sub, sizeof sub, "%s.between", path);
+        if (!expect_seq(L, between, sub, "[initiatives.a.costs.upfront, initiatives.a.costs.annual]"))
+            continue;
+        if (between->count != 2) {
+            error_at(L, between, "%s: expected exactly 2 inputs, found %zu", sub, between->count);
+            continue;
+        }
+        char p0[112], p1[112];
+        snprintf(p0, sizeof p0, "%s[0]", sub);
+        snprintf(p1, sizeof p1, "%s[1]", sub);
+        size_t a = correlation_param(L, between->items[0], p0);
+        size_t b = correlation_param(L, between->items[1], p1);
+        double r;
+        snprintf(sub, sizeof sub, "%s.rho", path);
+        bool rho_ok = get_number(L, rho, sub, "a rank correlation from -1 to 1", &r);
+        if (rho_ok && !(r >= -1.0 && r <= 1.0)) {
+            error_at(L, rho, "%s: expected a rank correlation from -1 to 1, found %s", sub,
+                     rho->value);
+            rho_ok = false;
+        }
+        if (a == CXROI_NONE || b == CXROI_NONE || !rho_ok)
+            continue;
+        if (a == b) {
+            error_at(L, between, "%s: an input cannot be correlated with itself ('%s')", path,
+                     sc->params[a].path);
+            continue;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < sc->n_correlations; j++) {
+            const cxroi_correlation *c = &sc->correlations[j];
+            if ((c->a == a && c->b == b) || (c->a == b && c->b == a)) {
+                error_at(L, item, "%s: the correlation of '%s' and '%s' is already given at "
+                                  "line %d",
+                         path, sc->params[a].path, sc->params[b].path, c->mark.line);
+                dup = true;
+            }
+        }
+        if (dup)
+            continue;
+        if (!grow(L, (void **)&sc->correlations, &L->cap_correlations, sc->n_correlations,
+                  sizeof *sc->correlations))
+            return;
+        cxroi_correlation *c = &sc->correlations[sc->n_correlations++];
+        c->a = a;
+        c->b = b;
+        c->rho = r;
+        c->mark = mark_of(L, item);
+    }
+}
+
+/*
+ * The correlation matrix of the inputs named in `correlations` must be positive definite
+ * (a valid correlation matrix the sampler can factor). Checked with GSL's Cholesky
+ * decomposition; the first leading block that fails names the inputs involved.
+ */
+static void check_correlation_matrix(loader *L, const cxroi_ynode *node)
+{
+    cxroi_scenario *sc = L->sc;
+    if (sc->n_correlations == 0)
+        return;
+    size_t *idx = malloc(2 * sc->n_correlations * sizeof *idx);
+    if (!idx) {
+        L->nomem = true;
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < sc->n_correlations; i++) {
+        size_t ab[2] = {sc->correlations[i].a, sc->correlations[i].b};
+        for (int k = 0; k < 2; k++) {
+            bool seen = false;
+            for (size_t j = 0; j < n; j++)
+                seen |= idx[j] == ab[k];
+            if (!seen)
+                idx[n++] = ab[k];
+        }
+    }
+    gsl_matrix *m = gsl_matrix_alloc(n, n);
+    if (!m) {
+        free(idx);
+        L->nomem = true;
+        return;
+    }
+    gsl_matrix_set_identity(m);
+    for (size_t i = 0; i < sc->n_correlations; i++) {
+        size_t a = 0, b = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (idx[j] == sc->correlations[i].a)
+                a = j;
+            if (idx[j] == sc->correlations[i].b)
+                b = j;
+        }
+        gsl_matrix_set(m, a, b, sc->correlations[i].rho);
+        gsl_matrix_set(m, b, a, sc->correlations[i].rho);
+    }
+    /* Find the smallest leading block that is not positive definite. */
+    size_t failing = 0;
+    for (size_t k = 2; k <= n && failing == 0; k++) {
+        gsl_matrix *sub = gsl_matrix_alloc(k, k);
+        if (!sub) {
+            L->nomem = true;
+            break;
+        }
+        gsl_matrix_const_view view = gsl_matrix_const_submatrix(m, 0, 0, k, k);
+        gsl_matrix_memcpy(sub, &view.matrix);
+        /* Strictly positive definite: a tiny margin keeps |rho| = 1 pairs out, since the
+         * sampler needs an invertible matrix. */
+        int status = gsl_linalg_cholesky_decomp1(sub);
+        if (status == GSL_SUCCESS) {
+            for (size_t d = 0; d < k; d++)
+                if (gsl_matrix_get(sub, d, d) < 1e-6)
+                    status = GSL_EDOM;
+        }
+        if (status != GSL_SUCCESS)
+            failing = k;
+        gsl_matrix_free(sub);
+    }
+    if (failing > 0) {
+        char names[1024];
+        size_t used = 0;
+        names[0] = '\0';
+        for (size_t j = 0; j < failing && used < sizeof names - 1; j++) {
+            int w = snprintf(names + used, sizeof names - used, "%s%s", j ? ", " : "",
+                             sc->params[idx[j]].path);
+            if (w < 0)
+                break;
+            used += (size_t)w;
+        }
+        if (used >= sizeof names)
+            used = sizeof names - 1;
+        const cxroi_ynode *at = node;
+        error_at(L, at,
+                 "correlations: the rank correlations between %s are inconsistent (the matrix "
+                 "is not positive definite); weaken them so they can hold together",
+                 names);
+    }
+    gsl_matrix_free(m);
+    free(idx);
+}
+
+static bool read_group(loader *L, const cxroi_ynode *node, const char *path, cxroi_group *g)
+{
+    cxroi_scenario *sc = L->sc;
+    g->mark = mark_of(L, node);
+    if (!expect_seq(L, node, path, "[onboarding, warehouse]"))
+        return false;
+    g->members = calloc(node->count ? node->count : 1, sizeof *g->members);
+    if (!g->members) {
+        L->nomem = true;
+        return false;
+    }
+    for (size_t i = 0; i < node->count; i++) {
+        const cxroi_ynode *item = node->items[i];
+        char ip[128];
+        snprintf(ip, sizeof ip, "%s[%zu]", path, i);
+        if (!is_scalar(item) || cxroi_ynode_is_null(item)) {
+            char found[128];
+            describe_node(item, found, sizeof found);
+            error_at(L, item, "%s: expected an initiative id, found %s", ip, found);
+            continue;
+        }
+        size_t k = cxroi_scenario_find_initiative(sc, item->value);
+        if (k == CXROI_NONE) {
+            char *ids[MAX_INITIATIVES];
+            for (size_t j = 0; j < sc->n_initiatives; j++)
+                ids[j] = sc->initiatives[j].id;
+            unknown_reference(L, item, ip, "initiative", item->value, ids, sc->n_initiatives,
+                              "define it in 'initiatives'");
+            continue;
+        }
+        g->members[g->count++] = k;
+    }
+    return true;
+}
+
+static void read_portfolio(loader *L, const cxroi_ynode *node)
+{
+    cxroi_scenario *sc = L->sc;
+    if (!expect_map(L, node, "portfolio", "{budget: 4.0e6}"))
+        return;
+    static const char *const KEYS[] = {"budget", "max_loss_probability", "must_fund",
+                                       "exclusive"};
+    check_keys(L, node, "portfolio", KEYS, COUNT(KEYS));
+    cxroi_portfolio_spec *p = &sc->portfolio;
+    const cxroi_ynode *budget = cxroi_ynode_get(node, "budget");
+    double v;
+    if (budget && get_number(L, budget, "portfolio.budget", "a budget >= 0", &v)) {
+        if (v >= 0.0) {
+            p->has_budget = true;
+            p->budget = v;
+        } else {
+            error_at(L, budget, "portfolio.budget: expected a budget >= 0, found %s",
+                     budget->value);
+        }
+    }
+    const cxroi_ynode *mlp = cxroi_ynode_get(node, "max_loss_probability");
+    if (mlp && get_number(L, mlp, "portfolio.max_loss_probability", "a probability from 0 to 1",
+                          &v)) {
+        if (v >= 0.0 && v <= 1.0) {
+            p->has_max_loss_probability = true;
+            p->max_loss_probability = v;
+        } else {
+            error_at(L, mlp, "portfolio.max_loss_probability: expected a probability from 0 to "
+                             "1, found %s",
+                     mlp->value);
+        }
+    }
+    const cxroi_ynode *must = cxroi_ynode_get(node, "must_fund");
+    if (must)
+        read_group(L, must, "portfolio.must_fund", &p->must_fund);
+    const cxroi_ynode *excl = cxroi_ynode_get(node, "exclusive");
+    if (excl && expect_seq(L, excl, "portfolio.exclusive", "[[a, b], [c, d]]")) {
+        p->exclusive = calloc(excl->count ? excl->count : 1, sizeof *p->exclusive);
+        if (!p->exclusive) {
+            L->nomem = true;
+            return;
+        }
+        for (size_t i = 0; i < excl->count; i++) {
+            char gp[64];
+            snprintf(gp, sizeof gp, "portfolio.exclusive[%zu]", i);
+            if (read_group(L, excl->items[i], gp, &p->exclusive[p->n_exclusive]))
+                p->n_exclusive++;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Files and includes                                                                  */
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    char *d = malloc(n + 2);
+    if (!d)
+        return NULL;
+    if (slash) {
+        memcpy(d, path, n ? n : 1);
+        d[n ? n : 1] = '\0';
+    } else {
+        strcpy(d, ".");
+    }
+    return d;
+}
+
+static const char *add_file_name(loader *L, const char *name)
+{
+    cxroi_scenario *sc = L->sc;
+    char **files = realloc(sc->files, (sc->n_files + 1) * sizeof *files);
+    if (!files) {
+        L->nomem = true;
+        return NULL;
+    }
+    sc->files = files;
+    files[sc->n_files] = xstrdup(L, name);
+    if (!files[sc->n_files])
+        return NULL;
+    return files[sc->n_files++];
+}
+
+static void read_includes(loader *L, const cxroi_ynode *node, const char *base_dir)
+{
+    const cxroi_ynode *single[1];
+    const cxroi_ynode *const *items;
+    size_t count;
+    if (is_scalar(node) && !cxroi_ynode_is_null(node)) {
+        single[0] = node;
+        items = single;
+        count = 1;
+    } else if (node->type == CXROI_YNODE_SEQ) {
+        items = (const cxroi_ynode *const *)node->items;
+        count = node->count;
+    } else {
+        char found[128];
+        describe_node(node, found, sizeof found);
+        error_at(L, node, "include: expected a list of file paths such as "
+                          "[../models/retail-banking.yaml], found %s",
+                 found);
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const cxroi_ynode *item = items[i];
+        char ip[64];
+        snprintf(ip, sizeof ip, "include[%zu]", i);
+        if (!is_scalar(item) || cxroi_ynode_is_null(item) || item->length == 0) {
+            char found[128];
+            describe_node(item, found, sizeof found);
+            error_at(L, item, "%s: expected a file path, found %s", ip, found);
+            continue;
+        }
+        if (L->n_files > MAX_INCLUDES) {
+            error_at(L, item, "%s: too many included files (at most %d)", ip, MAX_INCLUDES);
+            return;
+        }
+        char full[4096];
+        if (item->value[0] == '/' || !base_dir || strcmp(base_dir, ".") == 0)
+            snprintf(full, sizeof full, "%s", item->value);
+        else
+            snprintf(full, sizeof full, "%s/%s", base_dir, item->value);
+        bool dup = false;
+        for (size_t f = 0; f < L->n_files; f++)
+            if (strcmp(L->files[f].name, full) == 0)
+                dup = true;
+        if (dup) {
+            error_at(L, item, "%s: '%s' is included twice", ip, item->value);
+            continue;
+        }
+        const char *name = add_file_name(L, full);
+        if (!name)
+            return;
+        cxroi_diag *probe = cxroi_diag_new();
+        cxroi_ydoc *doc = NULL;
+        cxroi_error e = cxroi_ydoc_load_file(full, name, NULL, probe, &doc);
+        if (e == CXROI_ERROR_IO) {
+            const cxroi_diag_entry *entry = cxroi_diag_get(probe, 0);
+            error_at(L, item, "%s: cannot read the included file '%s': %s", ip, full,
+                     entry ? entry->message : "unreadable");
+            cxroi_diag_free(probe);
+            continue;
+        }
+        /* Syntax errors of the included file are reported where they are. */
+        for (size_t k = 0; k < cxroi_diag_count(probe); k++) {
+            const cxroi_diag_entry *entry = cxroi_diag_get(probe, k);
+            cxroi_diag_add(L->diag, entry->severity, entry->file, entry->line, entry->column,
+                           "%s", entry->message);
+        }
+        cxroi_diag_free(probe);
+        if (e == CXROI_ERROR_NOMEM)
+            L->nomem = true;
+        if (e != CXROI_OK)
+            continue;
+        L->files[L->n_files].doc = doc;
+        L->files[L->n_files].name = name;
+        L->files[L->n_files].is_top = false;
+        L->n_files++;
+    }
+}
+
+/* Check the top-level keys of an included file. */
+static bool check_included_root(loader *L, const cxroi_ynode *root)
+{
+    if (!root) {
+        warning_at(L, NULL, "the included file is empty");
+        return false;
+    }
+    if (root->type != CXROI_YNODE_MAP) {
+        error_at(L, root, "an included file must be a mapping with 'segments', 'touchpoints' "
+                          "and/or 'initiatives'");
+        return false;
+    }
+    for (size_t i = 0; i < root->count; i++) {
+        const cxroi_ynode *k = root->pairs[i].key;
+        if (!is_scalar(k))
+            continue;
+        bool ok = false;
+        for (size_t j = 0; j < COUNT(INCLUDED_KEYS); j++)
+            ok |= strcmp(k->value, INCLUDED_KEYS[j]) == 0;
+        if (ok)
+            continue;
+        bool top = false;
+        for (size_t j = 0; j < COUNT(TOP_KEYS); j++)
+            top |= strcmp(k->value, TOP_KEYS[j]) == 0;
+        if (top) {
+            error_at(L, k, "'%s' cannot be set in an included file; included files hold only "
+                           "'segments', 'touchpoints' and 'initiatives' (set it in the main "
+                           "scenario)",
+                     k->value);
+        } else {
+            const char *hint = closest(k->value, INCLUDED_KEYS, COUNT(INCLUDED_KEYS));
+            error_at(L, k, "unknown key '%s' in the included file; %s%s%s", k->value,
+                     hint ? "did you mean '" : "expected 'segments', 'touchpoints' or "
+                                              "'initiatives'",
+                     hint ? hint : "", hint ? "'?" : "");
+        }
+    }
+    return true;
+}
+
+static void read_settings(loader *L, const cxroi_ynode *root)
+{
+    cxroi_scenario *sc = L->sc;
+    check_keys(L, root, "the scenario", TOP_KEYS, COUNT(TOP_KEYS));
+
+    const cxroi_ynode *schema = cxroi_ynode_get(root, "cxroi");
+    double v;
+    if (!schema) {
+        error_at(L, root, "missing 'cxroi: 1' (the schema version) at the top of the scenario");
+    } else if (!is_scalar(schema) || !schema->plain || !parse_decimal(schema->value, &v) ||
+               v != 1.0) {
+        char found[128];
+        describe_node(schema, found, sizeof found);
+        error_at(L, schema, "cxroi: expected schema version 1, found %s", found);
+    }
+
+    const cxroi_ynode *name = cxroi_ynode_get(root, "name");
+    if (name)
+        get_text(L, name, "name", &sc->name);
+
+    const cxroi_ynode *cur = cxroi_ynode_get(root, "currency");
+    strcpy(sc->currency, "EUR");
+    if (cur) {
+        const char *c = scalar_text(cur);
+        bool ok = is_scalar(cur) && strlen(c) == 3 && cur->length == 3;
+        for (int i = 0; ok && i < 3; i++)
+            ok = isupper((unsigned char)c[i]);
+        if (ok) {
+            memcpy(sc->currency, c, 4);
+        } else {
+            char found[128];
+            describe_node(cur, found, sizeof found);
+            error_at(L, cur, "currency: expected an ISO 4217 code of three capital letters such "
+                             "as EUR, USD or GBP, found %s",
+                     found);
+        }
+    }
+
+    const cxroi_ynode *h = cxroi_ynode_get(root, "horizon");
+    long long hv;
+    if (!h)
+        error_at(L, root, "missing 'horizon' (the number of operating years, 1 to %d)",
+                 CXROI_MAX_HORIZON);
+    else if (get_int(L, h, "horizon", 1, CXROI_MAX_HORIZON, &hv))
+        sc->horizon = (int)hv;
+
+    const cxroi_ynode *d = cxroi_ynode_get(root, "discount_rate");
+    if (!d)
+        error_at(L, root, "missing 'discount_rate' (the annual rate used to discount cash "
+                          "flows, e.g. 0.09)");
+    else
+        sc->discount_rate = add_param(L, d, "discount_rate", &D_RATE);
+
+    const cxroi_ynode *tv = cxroi_ynode_get(root, "terminal_value");
+    if (tv) {
+        static const char *const NAMES[] = {"none", "customer_equity"};
+        const char *s = scalar_text(tv);
+        if (strcmp(s, "none") == 0) {
+            sc->terminal_value = CXROI_TERMINAL_NONE;
+        } else if (strcmp(s, "customer_equity") == 0) {
+            sc->terminal_value = CXROI_TERMINAL_CUSTOMER_EQUITY;
+        } else {
+            char found[128];
+            describe_node(tv, found, sizeof found);
+            const char *hint = is_scalar(tv) ? closest(s, NAMES, 2) : NULL;
+            error_at(L, tv, "terminal_value: expected 'none' or 'customer_equity', found %s%s%s%s",
+                     found, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+        }
+    }
+
+    const cxroi_ynode *sim = cxroi_ynode_get(root, "simulation");
+    if (sim)
+        read_simulation(L, sim);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Public API                                                                          */
+
+static void free_group(cxroi_group *g)
+{
+    free(g->members);
+    g->members = NULL;
+    g->count = 0;
+}
+
+void cxroi_scenario_free(cxroi_scenario *sc)
+{
+    if (!sc)
+        return;
+    for (size_t i = 0; i < sc->n_segments; i++) {
+        free(sc->segments[i].id);
+        free(sc->segments[i].name);
+        free(sc->segments[i].survival);
+    }
+    free(sc->segments);
+    for (size_t i = 0; i < sc->n_touchpoints; i++)
+        free(sc->touchpoints[i]);
+    free(sc->touchpoints);
+    for (size_t i = 0; i < sc->n_initiatives; i++) {
+        free(sc->initiatives[i].id);
+        free(sc->initiatives[i].name);
+        free(sc->initiatives[i].effects);
+        free(sc->initiatives[i].touchpoint_weights);
+    }
+    free(sc->initiatives);
+    for (size_t i = 0; i < sc->n_params; i++) {
+        free(sc->params[i].path);
+        cxroi_dist_clear(&sc->params[i].dist);
+    }
+    free(sc->params);
+    free(sc->correlations);
+    free_group(&sc->portfolio.must_fund);
+    for (size_t i = 0; i < sc->portfolio.n_exclusive; i++)
+        free_group(&sc->portfolio.exclusive[i]);
+    free(sc->portfolio.exclusive);
+    for (size_t i = 0; i < sc->n_files; i++)
+        free(sc->files[i]);
+    free(sc->files);
+    free(sc->file);
+    free(sc->name);
+    free(sc);
+}
+
+/* Default scenario name: the file's base name without .yaml/.yml. */
+static char *default_name(loader *L, const char *file)
+{
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    char *name = xstrdup(L, base);
+    if (!name)
+        return NULL;
+    size_t n = strlen(name);
+    if (n > 5 && strcmp(name + n - 5, ".yaml") == 0)
+        name[n - 5] = '\0';
+    else if (n > 4 && strcmp(name + n - 4, ".yml") == 0)
+        name[n - 4] = '\0';
+    return name;
+}
+
+/* Walk one section (segments / initiatives) of every loaded file in order. */
+static void for_each_section(loader *L, const char *key,
+                             void (*read_item)(loader *, const cxroi_ynode *, size_t))
+{
+    size_t index = 0;
+    for (size_t f = 0; f < L->n_files; f++) {
+        const cxroi_ynode *root = cxroi_ydoc_root(L->files[f].doc);
+        if (!root || root->type != CXROI_YNODE_MAP)
+            continue;
+        const cxroi_ynode *sec = cxroi_ynode_get(root, key);
+        if (!sec)
+            continue;
+        L->file = L->files[f].name;
+        if (sec->type != CXROI_YNODE_SEQ) {
+            char found[128];
+            describe_node(sec, found, sizeof found);
+            error_at(L, sec, "%s: expected a list (each entry starting with '- id: ...'), found %s",
+                     key, found);
+            continue;
+        }
+        for (size_t i = 0; i < sec->count && !L->nomem; i++)
+            read_item(L, sec->items[i], index++);
+    }
+}
+
+/* After all sections: cross-checks that need the whole scenario. */
+static void check_scenario(loader *L, const cxroi_ynode *root)
+{
+    cxroi_scenario *sc = L->sc;
+    L->file = L->files[0].name;
+    if (sc->n_initiatives == 0 && cxroi_diag_error_count(L->diag) == 0)
+        error_at(L, root, "the scenario has no initiatives; add an 'initiatives' list (see "
+                          "'cxroi init' for a starter)");
+    for (size_t i = 0; i < sc->n_initiatives; i++) {
+        cxroi_initiative *in = &sc->initiatives[i];
+        if (sc->horizon > 0 && in->start > sc->horizon) {
+            cxroi_diag_add(L->diag, CXROI_SEVERITY_ERROR, in->mark.file, in->mark.line,
+                           in->mark.column,
+                           "initiatives.%s.start: the start (%d) is after the horizon (%d "
+                           "years); shorten the delay or lengthen the horizon",
+                           in->id, in->start, sc->horizon);
+        }
+        if (in->kind == CXROI_INITIATIVE_CX && in->n_effects == 0 &&
+            in->benefit_annual == CXROI_NONE)
+            cxroi_diag_add(L->diag, CXROI_SEVERITY_WARNING, in->mark.file, in->mark.line,
+                           in->mark.column,
+                           "initiatives.%s has neither effects nor benefits: it can only cost "
+                           "money",
+                           in->id);
+    }
+}
+
+static cxroi_error load(loader *L, cxroi_ydoc *top_doc, const char *base_dir)
+{
+    cxroi_scenario *sc = L->sc;
+    L->files[0].doc = top_doc;
+    L->files[0].name = sc->files[0];
+    L->files[0].is_top = true;
+    L->n_files = 1;
+    L->file = sc->files[0];
+    sc->discount_rate = CXROI_NONE;
+    sc->simulation.iterations = 10000;
+    sc->simulation.seed = 1;
+    sc->simulation.sampling = CXROI_SAMPLING_LATIN_HYPERCUBE;
+
+    const cxroi_ynode *root = cxroi_ydoc_root(top_doc);
+    if (!root) {
+        error_at(L, NULL, "the scenario is empty; start from 'cxroi init' to get a commented "
+                          "example");
+        return CXROI_ERROR_SCENARIO;
+    }
+    if (root->type != CXROI_YNODE_MAP) {
+        error_at(L, root, "expected a scenario (a mapping of keys such as 'cxroi: 1', "
+                          "'horizon: 5', ...), found %s",
+                 root->type == CXROI_YNODE_SEQ ? "a list" : "a single value");
+        return CXROI_ERROR_SCENARIO;
+    }
+    read_settings(L, root);
+    const cxroi_ynode *inc = cxroi_ynode_get(root, "include");
+    if (inc)
+        read_includes(L, inc, base_dir);
+    for (size_t f = 1; f < L->n_files; f++) {
+        L->file = L->files[f].name;
+        check_included_root(L, cxroi_ydoc_root(L->files[f].doc));
+    }
+    /* Segments and touchpoints of every file before the initiatives that use them. */
+    for_each_section(L, "segments", read_segment);
+    for (size_t f = 0; f < L->n_files; f++) {
+        const cxroi_ynode *r = cxroi_ydoc_root(L->files[f].doc);
+        const cxroi_ynode *tp = r && r->type == CXROI_YNODE_MAP ? cxroi_ynode_get(r, "touchpoints")
+                                                                : NULL;
+        if (tp) {
+            L->file = L->files[f].name;
+            read_touchpoints(L, tp);
+        }
+    }
+    for_each_section(L, "initiatives", read_initiative);
+    L->file = L->files[0].name;
+    const cxroi_ynode *corr = cxroi_ynode_get(root, "correlations");
+    if (corr) {
+        read_correlations(L, corr);
+        check_correlation_matrix(L, corr);
+    }
+    const cxroi_ynode *port = cxroi_ynode_get(root, "portfolio");
+    if (port)
+        read_portfolio(L, port);
+    check_scenario(L, root);
+    if (!sc->name)
+        sc->name = default_name(L, sc->file);
+    if (L->nomem)
+        return CXROI_ERROR_NOMEM;
+    return cxroi_diag_error_count(L->diag) ? CXROI_ERROR_SCENARIO : CXROI_OK;
+}
+
+static cxroi_error finish(loader *L, cxroi_ydoc *top, cxroi_error e, cxroi_scenario **out)
+{
+    for (size_t f = 1; f < L->n_files; f++)
+        cxroi_ydoc_free(L->files[f].doc);
+    cxroi_ydoc_free(top);
+    free(L->touchpoint_marks);
+    cxroi_diag_sort(L->diag);
+    if (e != CXROI_OK) {
+        cxroi_scenario_free(L->sc);
+        *out = NULL;
+        return e;
+    }
+    *out = L->sc;
+    return CXROI_OK;
+}
+
+static cxroi_error load_doc(const char *name, cxroi_ydoc *doc, const char *base_dir,
+                            cxroi_diag *diag, cxroi_scenario **out)
+{
+    loader L;
+    memset(&L, 0, sizeof L);
+    L.diag = diag;
+    L.sc = calloc(1, sizeof *L.sc);
+    if (!L.sc) {
+        cxroi_ydoc_free(doc);
+        return CXROI_ERROR_NOMEM;
+    }
+    L.sc->file = xstrdup(&L, name);
+    if (!L.sc->file || !add_file_name(&L, name))
+        return finish(&L, doc, CXROI_ERROR_NOMEM, out);
+    /* A diag is needed to count errors even when the caller passes none. */
+    cxroi_diag *own = NULL;
+    if (!L.diag) {
+        own = cxroi_diag_new();
+        if (!own)
+            return finish(&L, doc, CXROI_ERROR_NOMEM, out);
+        L.diag = own;
+    }
+    cxroi_error e = load(&L, doc, base_dir);
+    e = finish(&L, doc, e, out);
+    cxroi_diag_free(own);
+    return e;
+}
+
+cxroi_error cxroi_scenario_load(const char *path, cxroi_diag *diag, cxroi_scenario **out)
+{
+    *out = NULL;
+    cxroi_ydoc *doc = NULL;
+    cxroi_error e = cxroi_ydoc_load_file(path, path, NULL, diag, &doc);
+    if (e != CXROI_OK)
+        return e;
+    char *dir = dir_of(path);
+    if (!dir) {
+        cxroi_ydoc_free(doc);
+        return CXROI_ERROR_NOMEM;
+    }
+    e = load_doc(path, doc, dir, diag, out);
+    free(dir);
+    return e;
+}
+
+cxroi_error cxroi_scenario_load_string(const char *text, size_t length, const char *name,
+                                       const char *base_dir, cxroi_diag *diag,
+                                       cxroi_scenario **out)
+{
+    *out = NULL;
+    cxroi_ydoc *doc = NULL;
+    if (!name)
+        name = "<string>";
+    cxroi_error e = cxroi_ydoc_load_string(text, length, name, NULL, diag, &doc);
+    if (e != CXROI_OK)
+        return e;
+    return load_doc(name, doc, base_dir ? base_dir : ".", diag, out);
+}
+
+size_t cxroi_scenario_find_param(const cxroi_scenario *sc, const char *path)
+{
+    for (size_t i = 0; i < sc->n_params; i++)
+        if (strcmp(sc->params[i].path, path) == 0)
+            return i;
+    return CXROI_NONE;
+}
+
+size_t cxroi_scenario_find_segment(const cxroi_scenario *sc, const char *id)
+{
+    for (size_t i = 0; i < sc->n_segments; i++)
+        if (strcmp(sc->segments[i].id, id) == 0)
+            return i;
+    return CXROI_NONE;
+}
+
+size_t cxroi_scenario_find_initiative(const cxroi_scenario *sc, const char *id)
+{
+    for (size_t i = 0; i < sc->n_initiatives; i++)
+        if (strcmp(sc->initiatives[i].id, id) == 0)
+            return i;
+    return CXROI_NONE;
+}
+
+void cxroi_scenario_base_values(const cxroi_scenario *sc, double *values)
+{
+    for (size_t i = 0; i < sc->n_params; i++)
+        values[i] = cxroi_dist_base(&sc->params[i].dist);
+}
