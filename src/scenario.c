@@ -53,6 +53,9 @@ typedef struct loader {
     bool nomem;
     /* marks of touchpoints, for duplicate reports */
     cxroi_mark *touchpoint_marks;
+    /* paths of inputs that were invalid, so references to them add no second error */
+    char **failed;
+    size_t n_failed;
 } loader;
 
 /* ---------------------------------------------------------------------------------- */
@@ -191,10 +194,13 @@ static const char *closest(const char *word, const char *const *candidates, size
     size_t allowed = len <= 4 ? 1 : (len <= 8 ? 2 : 3);
     if (best && best_d <= allowed)
         return best;
-    /* A prefix/suffix typo such as "retention_rate" for "retention" also deserves a hint. */
+    /* A longer or shorter spelling such as "retention_rate" or "triangle" for
+     * "retention" or "triangular" also deserves a hint: a shared prefix of 5+ letters. */
     for (size_t i = 0; i < n; i++) {
-        size_t lc = strlen(candidates[i]);
-        if (lc >= 4 && (strncmp(word, candidates[i], lc) == 0 || strstr(candidates[i], word) == candidates[i]))
+        size_t k = 0;
+        while (word[k] && word[k] == candidates[i][k])
+            k++;
+        if (k >= 5)
             return candidates[i];
     }
     return NULL;
@@ -696,8 +702,15 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
 static size_t add_param(loader *L, const cxroi_ynode *node, const char *path, const domain *dom)
 {
     cxroi_dist d;
-    if (!read_dist(L, node, path, dom, &d))
+    if (!read_dist(L, node, path, dom, &d)) {
+        char **f = realloc(L->failed, (L->n_failed + 1) * sizeof *f);
+        if (f) {
+            L->failed = f;
+            if ((f[L->n_failed] = xstrdup(L, path)) != NULL)
+                L->n_failed++;
+        }
         return CXROI_NONE;
+    }
     cxroi_scenario *sc = L->sc;
     if (!grow(L, (void **)&sc->params, &L->cap_params, sc->n_params, sizeof *sc->params)) {
         cxroi_dist_clear(&d);
@@ -1431,6 +1444,9 @@ static size_t correlation_param(loader *L, const cxroi_ynode *node, const char *
         return CXROI_NONE;
     }
     size_t p = cxroi_scenario_find_param(sc, node->value);
+    for (size_t i = 0; p == CXROI_NONE && i < L->n_failed; i++)
+        if (strcmp(L->failed[i], node->value) == 0)
+            return CXROI_NONE; /* already reported where it is defined */
     if (p == CXROI_NONE) {
         /* Suggest the closest uncertain input. */
         const char *best = NULL;
@@ -2118,6 +2134,9 @@ static cxroi_error finish(loader *L, cxroi_ydoc *top, cxroi_error e, cxroi_scena
         cxroi_ydoc_free(L->files[f].doc);
     cxroi_ydoc_free(top);
     free(L->touchpoint_marks);
+    for (size_t i = 0; i < L->n_failed; i++)
+        free(L->failed[i]);
+    free(L->failed);
     cxroi_diag_sort(L->diag);
     if (e != CXROI_OK) {
         cxroi_scenario_free(L->sc);
