@@ -1,0 +1,133 @@
+/* Tests of the sBG retention model and its maximum-likelihood fit. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <gsl/gsl_errno.h>
+
+#include "cxroi/sbg.h"
+
+/*
+ * Retention at age a: (beta + a) / (alpha + beta + a). With alpha = 0.704, beta = 1.182:
+ * a = 0: 1.182 / 1.886 = 0.626723223753977; a = 3: 4.182 / 4.886 = 0.855914858780188.
+ */
+static void test_sbg_retention_formula(void **state)
+{
+    (void)state;
+    assert_float_equal(cxroi_sbg_retention(0.704, 1.182, 0.0), 1.182 / 1.886, 1e-15);
+    assert_float_equal(cxroi_sbg_retention(0.704, 1.182, 3.0), 4.182 / 4.886, 1e-15);
+}
+
+/*
+ * Survival is the running product of retention: S(t) = prod_{a<t} r(a); S(0) = 1. The
+ * closed form via beta functions must agree with the product to rounding (1e-12).
+ */
+static void test_sbg_survival_is_product_of_retention(void **state)
+{
+    (void)state;
+    const double a = 0.668, b = 3.806;
+    assert_float_equal(cxroi_sbg_survival(a, b, 0.0), 1.0, 1e-15);
+    double s = 1.0;
+    for (int t = 1; t <= 40; t++) {
+        s *= cxroi_sbg_retention(a, b, t - 1);
+        assert_float_equal(cxroi_sbg_survival(a, b, t), s, 1e-12 * s);
+    }
+}
+
+/*
+ * Fader & Hardie (2007), "How to project customer retention", J. Interactive Marketing
+ * 21(1): the "regular" and "high end" cohorts (years 0-7) and their published estimates
+ * alpha = 0.704, beta = 1.182, LL = -1680.3 and alpha = 0.668, beta = 3.806,
+ * LL = -1611.2. Published to three decimals, so the tolerance is 5e-4 (and 0.05 on LL).
+ */
+static void test_sbg_fit_reproduces_fader_hardie_2007(void **state)
+{
+    (void)state;
+    const double regular[] = {1000, 631, 468, 382, 326, 289, 262, 241};
+    const double high_end[] = {1000, 869, 743, 653, 593, 551, 517, 491};
+    cxroi_sbg_fit fit;
+    char msg[256];
+    assert_int_equal(cxroi_sbg_fit_survival(regular, 8, &fit, msg, sizeof msg), CXROI_OK);
+    assert_float_equal(fit.alpha, 0.704, 5e-4);
+    assert_float_equal(fit.beta, 1.182, 5e-4);
+    assert_float_equal(fit.log_likelihood, -1680.3, 0.05);
+    assert_true(fit.alpha_se > 0.0 && fit.beta_se > 0.0);
+    assert_int_equal(cxroi_sbg_fit_survival(high_end, 8, &fit, msg, sizeof msg), CXROI_OK);
+    assert_float_equal(fit.alpha, 0.668, 5e-4);
+    assert_float_equal(fit.beta, 3.806, 5e-4);
+    assert_float_equal(fit.log_likelihood, -1611.2, 0.05);
+}
+
+/* Fractions of a cohort give the same estimates as counts (the likelihood only scales). */
+static void test_sbg_fit_fractions_equal_counts(void **state)
+{
+    (void)state;
+    const double fractions[] = {1.0, 0.869, 0.743, 0.653, 0.593, 0.551, 0.517, 0.491};
+    cxroi_sbg_fit fit;
+    char msg[256];
+    assert_int_equal(cxroi_sbg_fit_survival(fractions, 8, &fit, msg, sizeof msg), CXROI_OK);
+    assert_float_equal(fit.alpha, 0.668, 5e-4);
+    assert_float_equal(fit.beta, 3.806, 5e-3);
+}
+
+/*
+ * A curve simulated exactly from alpha = 1.37, beta = 4.21 (expected survivors of 1e6
+ * customers) must be recovered to 1e-4: the MLE of noise-free expected counts is the
+ * generating parameter.
+ */
+static void test_sbg_fit_recovers_generating_parameters(void **state)
+{
+    (void)state;
+    double curve[10];
+    for (int t = 0; t < 10; t++)
+        curve[t] = 1e6 * cxroi_sbg_survival(1.37, 4.21, t);
+    cxroi_sbg_fit fit;
+    char msg[256];
+    assert_int_equal(cxroi_sbg_fit_survival(curve, 10, &fit, msg, sizeof msg), CXROI_OK);
+    assert_float_equal(fit.alpha, 1.37, 1e-4 * 1.37);
+    assert_float_equal(fit.beta, 4.21, 1e-4 * 4.21);
+}
+
+static void test_sbg_fit_rejects_unusable_curves(void **state)
+{
+    (void)state;
+    cxroi_sbg_fit fit;
+    char msg[256];
+    const double short_curve[] = {1000, 800};
+    assert_int_equal(cxroi_sbg_fit_survival(short_curve, 2, &fit, msg, sizeof msg),
+                     CXROI_ERROR_ARGUMENT);
+    assert_non_null(strstr(msg, "at least 3"));
+    const double rising[] = {1000, 800, 820};
+    assert_int_equal(cxroi_sbg_fit_survival(rising, 3, &fit, msg, sizeof msg),
+                     CXROI_ERROR_ARGUMENT);
+    assert_non_null(strstr(msg, "cannot grow"));
+    const double zero[] = {1000, 400, 0};
+    assert_int_equal(cxroi_sbg_fit_survival(zero, 3, &fit, msg, sizeof msg),
+                     CXROI_ERROR_ARGUMENT);
+    assert_non_null(strstr(msg, "positive"));
+    const double flat[] = {500, 500, 500};
+    assert_int_equal(cxroi_sbg_fit_survival(flat, 3, &fit, msg, sizeof msg),
+                     CXROI_ERROR_ARGUMENT);
+    assert_non_null(strstr(msg, "nobody churned"));
+    const double nan_curve[] = {1000, NAN, 500};
+    assert_int_equal(cxroi_sbg_fit_survival(nan_curve, 3, &fit, msg, sizeof msg),
+                     CXROI_ERROR_ARGUMENT);
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sbg_retention_formula),
+        cmocka_unit_test(test_sbg_survival_is_product_of_retention),
+        cmocka_unit_test(test_sbg_fit_reproduces_fader_hardie_2007),
+        cmocka_unit_test(test_sbg_fit_fractions_equal_counts),
+        cmocka_unit_test(test_sbg_fit_recovers_generating_parameters),
+        cmocka_unit_test(test_sbg_fit_rejects_unusable_curves),
+    };
+    return cmocka_run_group_tests_name("sbg", tests, NULL, NULL);
+}
