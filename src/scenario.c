@@ -459,7 +459,7 @@ static bool dist_field(loader *L, const cxroi_ynode *map, const char *path, cons
         *present = v != NULL;
     if (!v) {
         if (required) {
-            error_at(L, map, "%s: a %s distribution needs '%s' (%s)", path, family, key,
+            error_at(L, map, "%s: missing '%s'; a %s distribution needs %s", path, key, family,
                      signature);
             return false;
         }
@@ -617,8 +617,8 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
             const cxroi_ynode *probs = cxroi_ynode_get(node, "probs");
             char sub[512];
             if (!vals || !probs) {
-                error_at(L, node, "%s: a discrete distribution needs '%s' (values, probs)", path,
-                         vals ? "probs" : "values");
+                error_at(L, node, "%s: missing '%s'; a discrete distribution needs values, probs",
+                         path, vals ? "probs" : "values");
                 ok = false;
                 break;
             }
@@ -653,6 +653,14 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
         char msg[512];
         if (!cxroi_dist_check(d, &field, msg, sizeof msg)) {
             const cxroi_ynode *at = field ? cxroi_ynode_get(node, field) : NULL;
+            if (field && strcmp(field, "base") == 0 && isfinite(d->base)) {
+                /* "support" is statisticians' jargon: say it as the range of values. */
+                double lo, hi;
+                cxroi_dist_support(d, &lo, &hi);
+                snprintf(msg, sizeof msg,
+                         "expected a value the distribution can take, from %g to %g, found %g",
+                         lo, hi, d->base);
+            }
             error_at(L, at ? at : node, "%s%s%s: %s", path, field ? "." : "", field ? field : "",
                      msg);
             cxroi_dist_clear(d);
@@ -907,9 +915,11 @@ static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
     }
     if (given > 1) {
         const cxroi_ynode *second = surv ? surv : curve;
-        error_at(L, second, "%s: give only one of 'retention', 'retention_curve' and "
-                            "'survival'",
-                 where);
+        const char *first_key = ret ? "retention" : "retention_curve";
+        const char *second_key = surv ? "survival" : "retention_curve";
+        error_at(L, second, "%s: expected only one of 'retention', 'retention_curve' and "
+                            "'survival', found both '%s' and '%s'",
+                 where, first_key, second_key);
         return;
     }
     if (ret) {
@@ -962,6 +972,33 @@ static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
     s->retention_kind = CXROI_RETENTION_SURVIVAL;
     snprintf(path, sizeof path, "%s.survival", where);
     if (!number_list(L, surv, path, &s->survival, &s->n_survival, MAX_SURVIVAL))
+        return;
+    /* The fit refuses unusable curves too, but here each bad point can be shown where it
+     * is written, in the words of a cohort table, and all of them at once. */
+    bool usable = true;
+    if (s->n_survival < 3) {
+        error_at(L, surv, "%s: expected at least 3 cohort counts (the cohort at the start, then "
+                          "its size after each of at least 2 years), found %zu",
+                 path, s->n_survival);
+        usable = false;
+    }
+    for (size_t i = 0; i < s->n_survival; i++) {
+        char ip[340];
+        snprintf(ip, sizeof ip, "%s[%zu]", path, i);
+        const cxroi_ynode *item = surv->items[i];
+        if (!(s->survival[i] > 0.0)) {
+            error_at(L, item, "%s: expected a count > 0 (a cohort that has shrunk to nothing "
+                              "cannot be fitted; drop that year and the ones after it), found %s",
+                     ip, item->value);
+            usable = false;
+        } else if (i > 0 && s->survival[i] > s->survival[i - 1]) {
+            error_at(L, item, "%s: a cohort cannot grow: expected at most %s (the year before), "
+                              "found %s",
+                     ip, surv->items[i - 1]->value, item->value);
+            usable = false;
+        }
+    }
+    if (!usable)
         return;
     cxroi_sbg_fit fit;
     char msg[256];
@@ -1079,7 +1116,7 @@ static void read_touchpoint_weights(loader *L, cxroi_initiative *in, const cxroi
         size_t valid = 0;
         for (size_t i = 0; i < node->count; i++) {
             const cxroi_ynode *item = node->items[i];
-            char ip[320];
+            char ip[352];
             snprintf(ip, sizeof ip, "%s[%zu]", path, i);
             if (!is_scalar(item) || cxroi_ynode_is_null(item)) {
                 char found[128];
@@ -1120,7 +1157,7 @@ static void read_touchpoint_weights(loader *L, cxroi_initiative *in, const cxroi
         const cxroi_ynode *v = node->pairs[i].value;
         if (!is_scalar(k))
             continue;
-        char ip[320];
+        char ip[352];
         snprintf(ip, sizeof ip, "%s.%s", path, k->value);
         size_t t = touchpoint_index(sc, k->value);
         if (t == CXROI_NONE) {
@@ -1812,8 +1849,10 @@ static void read_includes(loader *L, const cxroi_ynode *node, const char *base_d
         cxroi_error e = cxroi_ydoc_load_file(full, name, NULL, probe, &doc);
         if (e == CXROI_ERROR_IO) {
             const cxroi_diag_entry *entry = cxroi_diag_get(probe, 0);
-            error_at(L, item, "%s: cannot read the included file '%s': %s", ip, full,
-                     entry ? entry->message : "unreadable");
+            const char *why = entry ? entry->message : "unreadable";
+            if (strncmp(why, "cannot read: ", 13) == 0)
+                why += 13;
+            error_at(L, item, "%s: cannot read the included file '%s': %s", ip, full, why);
             cxroi_diag_free(probe);
             continue;
         }

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <gsl/gsl_rng.h>
+
 /** The distribution families of SPEC.md. */
 typedef enum cxroi_dist_kind {
     CXROI_DIST_FIXED = 0,   /**< A plain number: `value`. */
@@ -42,6 +44,14 @@ typedef struct cxroi_dist {
 
 /** @brief Initialise @p d as the fixed number @p value (no allocation). */
 void cxroi_dist_init_fixed(cxroi_dist *d, double value);
+
+/**
+ * @brief Initialise @p d as an empty distribution of @p kind (no allocation): every
+ *        number 0, no truncation, no base, and the defaults of SPEC.md (PERT lambda 4).
+ *
+ * The loader then sets the fields it reads and calls cxroi_dist_check().
+ */
+void cxroi_dist_init(cxroi_dist *d, cxroi_dist_kind kind);
 
 /** @brief Release what @p d owns (discrete arrays) and reset it to FIXED 0. Accepts NULL. */
 void cxroi_dist_clear(cxroi_dist *d);
@@ -114,5 +124,38 @@ bool cxroi_dist_check(const cxroi_dist *d, const char **field, char *msg, size_t
  * @return The number of characters that would have been written (snprintf semantics).
  */
 int cxroi_dist_describe(const cxroi_dist *d, char *buf, size_t size);
+
+/* ---- Parameters for formula writers (Excel BETA.INV, LOGNORM.INV, ...) ---------- */
+
+/**
+ * @brief The shape of the beta behind a PERT: alpha = 1 + lambda (mode - min) / (max - min),
+ *        beta = 1 + lambda (max - mode) / (max - min).
+ * @pre @p d is a PERT accepted by cxroi_dist_check().
+ */
+void cxroi_dist_pert_shape(const cxroi_dist *d, double *alpha, double *beta);
+
+/**
+ * @brief The parameters of the log of a lognormal given by its own mean m and sd s:
+ *        sigma^2 = ln(1 + s^2 / m^2), mu = ln(m) - sigma^2 / 2.
+ * @pre @p d is a LOGNORMAL accepted by cxroi_dist_check().
+ */
+void cxroi_dist_lognormal_log_params(const cxroi_dist *d, double *mu, double *sigma);
+
+/* ---- Sampling (issue 3) ------------------------------------------------------------ */
+
+/**
+ * @brief Draw one value of @p d with GSL's generators.
+ *
+ * Uniform: gsl_ran_flat; PERT and beta: gsl_ran_beta, scaled; normal: gsl_ran_gaussian_ziggurat
+ * (truncated normal: inverse transform of one uniform, exact even in a far tail);
+ * lognormal: gsl_ran_lognormal; triangular and discrete: inverse transform of one uniform;
+ * fixed: the value, nothing drawn. Never allocates; the number of numbers taken from
+ * @p r depends on the family (beta and gamma samplers use rejection), so reproducibility
+ * needs a fixed generator state, not a fixed count of draws.
+ * @param[in] d A distribution accepted by cxroi_dist_check().
+ * @param[in] r The generator (its state advances; one generator per thread).
+ * @return The draw.
+ */
+double cxroi_dist_sample(const cxroi_dist *d, const gsl_rng *r);
 
 #endif /* CXROI_DIST_H */

@@ -17,7 +17,7 @@
  * @param[in] rate Discount rate per period, > -1.
  * @param[in] cf Cash flows (n values).
  * @param[in] n Number of cash flows (0 gives 0).
- * @return The NPV.
+ * @return The NPV; NaN when @p rate <= -1 or is not a number.
  */
 double cxroi_finance_npv(double rate, const double *cf, size_t n);
 
@@ -43,7 +43,9 @@ typedef struct cxroi_irr {
  * @param[in] n Number of cash flows.
  * @param[in] reference_rate The discount rate, used to choose among several roots.
  * @param[out] out The result; out->exists is false when there is no root.
- * @return 0 on success (including "no root"), -1 on invalid input (n < 2, non-finite).
+ * With several sign changes only rates in [-1 + 1e-12, about 1e12] are searched.
+ * @return 0 on success (including "no root"), -1 on invalid input (n < 2, NULL,
+ *         a non-finite flow or reference rate).
  */
 int cxroi_finance_irr(const double *cf, size_t n, double reference_rate, cxroi_irr *out);
 
@@ -53,7 +55,7 @@ int cxroi_finance_irr(const double *cf, size_t n, double reference_rate, cxroi_i
  * MIRR = (FV of positive flows at reinvest_rate / -PV of negative flows at
  * finance_rate)^(1/(n-1)) - 1.
  * @return true and sets @p mirr; false when there is no negative or no positive flow
- *         (Excel's #DIV/0!) or n < 2.
+ *         (Excel's #DIV/0!), n < 2, a non-finite flow, or a rate <= -1.
  */
 bool cxroi_finance_mirr(const double *cf, size_t n, double finance_rate, double reinvest_rate,
                         double *mirr);

@@ -104,6 +104,41 @@ typedef struct cxroi_metrics {
 cxroi_error cxroi_model_metrics(const cxroi_flows *flows, int horizon, double rate,
                                 cxroi_metrics *out);
 
+/**
+ * @brief NPV and PV costs of @p flows only: the cheap part of cxroi_model_metrics() for
+ *        the Monte Carlo loop (no IRR scan, no allocation, no pow()).
+ *
+ * NPV = sum_t CF_t/(1+d)^t + TV/(1+d)^H; PV costs = sum_t costs_t/(1+d)^t.
+ * @param[in] flows Flows over years 0..@p horizon.
+ * @param[in] horizon H.
+ * @param[in] rate Discount rate d, > -1.
+ * @param[out] npv The NPV.
+ * @param[out] pv_costs The present value of the costs.
+ * @return CXROI_OK; CXROI_ERROR_MODEL when @p rate <= -1 or a result is not finite;
+ *         CXROI_ERROR_ARGUMENT for NULL pointers or a negative horizon.
+ */
+cxroi_error cxroi_model_present_values(const cxroi_flows *flows, int horizon, double rate,
+                                       double *npv, double *pv_costs);
+
+/**
+ * @brief sBG retention of a cohort that has survived @p age renewals:
+ *        r(a) = (beta + a) / (alpha + beta + a).
+ */
+double cxroi_model_sbg_retention(double alpha, double beta, double age);
+
+/**
+ * @brief Discounted expected residual lifetime of an sBG customer who has survived
+ *        @p age renewals, per unit of yearly contribution (Fader & Hardie 2010):
+ *        V(a) = sum_{k>=0} [S(a+k)/S(a)] / (1+d)^(k+1) = x 2F1(1, beta+a; alpha+beta+a; x),
+ *        x = 1/(1+d).
+ *
+ * The first year's contribution is booked one year ahead, so a customer alive at the
+ * horizon is worth m * V(a) there.
+ * @return V(a); +INFINITY when the sum diverges (d < 0, or d = 0 with alpha <= 1); NAN
+ *         when alpha or beta <= 0, @p age < 0, @p rate <= -1 or an input is not finite.
+ */
+double cxroi_model_sbg_residual_value(double alpha, double beta, double age, double rate);
+
 /** Everything deterministic about one initiative. Arrays owned (H+1 each). */
 typedef struct cxroi_deterministic {
     double *benefits;
