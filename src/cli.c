@@ -1,0 +1,1020 @@
+/* The `cxroi` command line (SPEC.md "Command line"): parse, dispatch, map every failure
+ * to its exit status. The work itself is the library's. */
+#include "cli_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cxroi.h"
+
+#ifndef CXROI_VERSION_STRING
+#define CXROI_VERSION_STRING "0.0.0-dev"
+#endif
+
+/* Scenario and template files are small; anything larger is not one of ours. */
+#define TEMPLATE_MAX_BYTES (4u << 20)
+
+/* Limits of the numeric options: beyond them a typo is more likely than intent. */
+#define MAX_ITERATIONS 1000000000ull
+#define MAX_THREADS 4096ull
+
+static const char USAGE[] =
+    "Usage: cxroi COMMAND [OPTIONS]\n"
+    "\n"
+    "Turn customer-experience initiatives into CFO-grade business cases: a YAML scenario\n"
+    "-> customer-lifetime-value model -> NPV, IRR, ROI, payback and break-even.\n"
+    "\n"
+    "Commands:\n"
+    "  run [SCENARIO]          compute the business case and print a summary table;\n"
+    "                          with no SCENARIO, the bundled example retail-banking.yaml\n"
+    "  check SCENARIO          validate a scenario; every error is printed\n"
+    "  init [FILE]             write a commented starter scenario (default scenario.yaml)\n"
+    "  help                    show this help\n"
+    "\n"
+    "Options of run:\n"
+    "  --json FILE|-           write the results as JSON to FILE (- : standard output,\n"
+    "                          the summary then goes to standard error)\n"
+    "  -o, --output FILE.xlsx  Excel report (lands with a later version of cxroi)\n"
+    "  -n, --iterations N      Monte Carlo iterations (overrides the scenario)\n"
+    "  --seed N                random seed (overrides the scenario)\n"
+    "  --threads N             worker threads, 0 for all cores\n"
+    "  --sampling KIND         monte_carlo or latin_hypercube\n"
+    "  -q, --quiet             no summary table\n"
+    "\n"
+    "Options of init:\n"
+    "  --model NAME            start from the segments of models/NAME.yaml\n"
+    "\n"
+    "  -h, --help              show this help\n"
+    "  --version               show the version\n"
+    "\n"
+    "Errors are printed as FILE:LINE:COLUMN: error: MESSAGE.\n"
+    "Exit status: 0 success, 1 invalid scenario or model error, 2 usage error,\n"
+    "3 input/output error.\n";
+
+/* ------------------------------------------------------------------------------------ */
+/* Messages */
+
+static void usage_error(const char *command, const char *hint, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* "cxroi COMMAND: MESSAGE (did you mean 'HINT'?)" and where to look. */
+static void usage_error(const char *command, const char *hint, const char *fmt, ...)
+{
+    fprintf(stderr, "cxroi%s%s: ", command ? " " : "", command ? command : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (hint)
+        fprintf(stderr, " (did you mean '%s'?)", hint);
+    fputs("\nsee 'cxroi --help'\n", stderr);
+}
+
+/* Edit distance of two short words (commands, option names), for "did you mean". */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 31 || lb > 31)
+        return (size_t)-1;
+    size_t row[32];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The closest of @p words to @p s when it is a plausible typo, else NULL. */
+static const char *closest(const char *s, const char *const *words, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = 3; /* at most two edits */
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(s, words[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = words[i];
+        }
+    }
+    return best;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Option parsing: long options as --name VALUE or --name=VALUE, short ones as -n VALUE
+ * or -nVALUE, positional arguments anywhere, "--" ends the options. */
+
+typedef struct option_spec {
+    const char *long_name; /* without "--" */
+    char short_name;       /* 0: none */
+    bool has_value;
+} option_spec;
+
+typedef struct arg_cursor {
+    int argc;
+    char **argv;
+    int next;
+    bool options_done;
+} arg_cursor;
+
+enum { ARG_END, ARG_POSITIONAL, ARG_OPTION, ARG_ERROR };
+
+/* Next argument: a positional (value set), an option (index and value set) or an error
+ * (already printed). */
+static int next_arg(arg_cursor *c, const char *command, const option_spec *specs,
+                    size_t n_specs, size_t *index, const char **value)
+{
+    if (c->next >= c->argc)
+        return ARG_END;
+    const char *a = c->argv[c->next++];
+    *value = NULL;
+    if (c->options_done || a[0] != '-' || strcmp(a, "-") == 0) {
+        *value = a;
+        return ARG_POSITIONAL;
+    }
+    if (strcmp(a, "--") == 0) {
+        c->options_done = true;
+        return next_arg(c, command, specs, n_specs, index, value);
+    }
+    const char *attached = NULL;
+    size_t found = n_specs;
+    if (a[1] == '-') {
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        for (size_t i = 0; i < n_specs; i++)
+            if (strlen(specs[i].long_name) == len && strncmp(specs[i].long_name, name, len) == 0)
+                found = i;
+        if (found == n_specs) {
+            const char *names[16];
+            char buf[40];
+            size_t n = 0;
+            for (size_t i = 0; i < n_specs && n < 16; i++)
+                names[n++] = specs[i].long_name;
+            snprintf(buf, sizeof buf, "%.*s", (int)(len < 32 ? len : 32), name);
+            const char *guess = closest(buf, names, n);
+            char hint[48];
+            if (guess)
+                snprintf(hint, sizeof hint, "--%s", guess);
+            usage_error(command, guess ? hint : NULL, "unknown option '%s'", a);
+            return ARG_ERROR;
+        }
+        if (eq)
+            attached = eq + 1;
+    } else {
+        for (size_t i = 0; i < n_specs; i++)
+            if (specs[i].short_name && specs[i].short_name == a[1])
+                found = i;
+        if (found == n_specs) {
+            usage_error(command, NULL, "unknown option '%s'", a);
+            return ARG_ERROR;
+        }
+        if (a[2] != '\0')
+            attached = a + 2;
+    }
+    *index = found;
+    if (!specs[found].has_value) {
+        if (attached) {
+            usage_error(command, NULL, "option '%s' takes no value", a);
+            return ARG_ERROR;
+        }
+        return ARG_OPTION;
+    }
+    if (attached) {
+        *value = attached;
+    } else if (c->next < c->argc) {
+        *value = c->argv[c->next++];
+    } else {
+        usage_error(command, NULL, "option '%s' needs a value", a);
+        return ARG_ERROR;
+    }
+    return ARG_OPTION;
+}
+
+/* A whole number in [min, max], digits only (no sign, no spaces, no exponent). */
+static bool parse_count(const char *command, const char *option, const char *s, uint64_t min,
+                        uint64_t max, uint64_t *out)
+{
+    bool ok = *s != '\0';
+    for (const char *p = s; *p; p++)
+        ok = ok && *p >= '0' && *p <= '9';
+    unsigned long long v = 0;
+    if (ok) {
+        errno = 0;
+        v = strtoull(s, NULL, 10);
+        ok = errno == 0 && v >= min && v <= max;
+    }
+    if (!ok) {
+        fprintf(stderr,
+                "cxroi %s: %s expects a whole number from %llu to %llu, got '%s'\n"
+                "see 'cxroi --help'\n",
+                command, option, (unsigned long long)min, (unsigned long long)max, s);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Files */
+
+static const char *data_dir(void)
+{
+    const char *env = getenv("CXROI_DATA_DIR");
+    if (env && *env)
+        return env;
+#ifdef CXROI_DATA_DIR
+    return CXROI_DATA_DIR;
+#else
+    return ".";
+#endif
+}
+
+/* dir + "/" + a + b, or NULL when out of memory. */
+static char *path_join(const char *dir, const char *a, const char *b)
+{
+    size_t n = strlen(dir) + strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s%s", dir, a, b);
+    return p;
+}
+
+/* The whole of a small file, NUL-terminated; NULL with errno set on failure. */
+static char *read_text(const char *path, size_t *length)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 8192, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n + 1 >= cap) {
+            if (cap >= TEMPLATE_MAX_BYTES) {
+                free(buf);
+                buf = NULL;
+                errno = EFBIG;
+                break;
+            }
+            char *grown = realloc(buf, cap * 2);
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+    }
+    int e = errno;
+    fclose(f);
+    if (!buf) {
+        errno = e ? e : EIO;
+        return NULL;
+    }
+    buf[n] = '\0';
+    *length = n;
+    return buf;
+}
+
+/* Write @p length bytes of @p text to @p path atomically; "-" is standard output. */
+typedef cxroi_error (*write_fn)(const void *ctx, FILE *out);
+
+static int write_output(const char *command, const char *path, int flags, write_fn fn,
+                        const void *ctx)
+{
+    if (strcmp(path, "-") == 0) {
+        errno = 0;
+        cxroi_error err = fn(ctx, stdout);
+        if (err == CXROI_OK && fflush(stdout) != 0)
+            err = CXROI_ERROR_IO;
+        if (err != CXROI_OK) {
+            fprintf(stderr, "cxroi %s: cannot write to standard output: %s\n", command,
+                    err == CXROI_ERROR_IO ? strerror(errno ? errno : EIO)
+                                          : cxroi_strerror(err));
+            return CXROI_EXIT_IO;
+        }
+        return CXROI_EXIT_OK;
+    }
+    cxroi_atomic_file *f = NULL;
+    cxroi_error err = cxroi_atomic_open(path, flags, &f);
+    if (err == CXROI_OK) {
+        FILE *out = cxroi_atomic_stream(f);
+        err = out ? fn(ctx, out) : CXROI_ERROR_NOMEM;
+        if (err != CXROI_OK)
+            cxroi_atomic_abort(f);
+        else
+            err = cxroi_atomic_commit(f);
+    }
+    if (err == CXROI_OK)
+        return CXROI_EXIT_OK;
+    if (errno == EEXIST && (flags & CXROI_ATOMIC_NO_REPLACE))
+        fprintf(stderr, "cxroi %s: '%s' already exists; not overwriting it (remove it or "
+                        "name another file)\n",
+                command, path);
+    else
+        fprintf(stderr, "cxroi %s: cannot write '%s': %s\n", command, path,
+                err == CXROI_ERROR_IO ? strerror(errno ? errno : EIO) : cxroi_strerror(err));
+    return CXROI_EXIT_IO;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Loading */
+
+/* Load @p path; on failure print the diagnostics and return the exit status. */
+static int load_scenario(const char *path, cxroi_diag *diag, cxroi_scenario **out)
+{
+    cxroi_error err = cxroi_scenario_load(path, diag, out);
+    if (err == CXROI_OK)
+        return CXROI_EXIT_OK;
+    cxroi_diag_sort(diag);
+    cxroi_diag_print(diag, stderr);
+    if (cxroi_diag_count(diag) == 0)
+        fprintf(stderr, "%s: error: %s\n", path, cxroi_strerror(err));
+    if (err == CXROI_ERROR_IO)
+        return CXROI_EXIT_IO;
+    size_t n = cxroi_diag_error_count(diag);
+    if (n > 1)
+        fprintf(stderr, "%zu errors in %s\n", n, path);
+    return CXROI_EXIT_INVALID;
+}
+
+static int analyse(const cxroi_scenario *scenario, const cxroi_analysis_options *options,
+                   cxroi_diag *diag, cxroi_analysis **out)
+{
+    cxroi_error err = cxroi_analysis_run(scenario, options, diag, out);
+    if (err == CXROI_OK)
+        return CXROI_EXIT_OK;
+    cxroi_diag_print(diag, stderr);
+    if (cxroi_diag_error_count(diag) == 0)
+        fprintf(stderr, "%s: error: %s\n", scenario->file, cxroi_strerror(err));
+    return CXROI_EXIT_INVALID;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* run */
+
+typedef struct json_ctx {
+    const cxroi_analysis *analysis;
+    const cxroi_diag *diag;
+} json_ctx;
+
+static cxroi_error write_json(const void *ctx, FILE *out)
+{
+    const json_ctx *j = ctx;
+    return cxroi_report_json_write(j->analysis, j->diag, out);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static const option_spec specs[] = {
+        {"json", 0, true},       {"output", 'o', true},   {"iterations", 'n', true},
+        {"seed", 0, true},       {"threads", 0, true},    {"sampling", 0, true},
+        {"quiet", 'q', false},   {"help", 'h', false},
+    };
+    enum { O_JSON, O_OUTPUT, O_ITERATIONS, O_SEED, O_THREADS, O_SAMPLING, O_QUIET, O_HELP };
+    arg_cursor c = {argc, argv, 0, false};
+    cxroi_analysis_options options = {0};
+    const char *scenario_path = NULL, *json_path = NULL, *report_path = NULL;
+    bool quiet = false;
+    size_t index;
+    const char *value;
+    int kind;
+    while ((kind = next_arg(&c, "run", specs, sizeof specs / sizeof specs[0], &index, &value)) !=
+           ARG_END) {
+        if (kind == ARG_ERROR)
+            return CXROI_EXIT_USAGE;
+        if (kind == ARG_POSITIONAL) {
+            if (scenario_path) {
+                usage_error("run", NULL, "unexpected argument '%s': run takes one SCENARIO",
+                            value);
+                return CXROI_EXIT_USAGE;
+            }
+            scenario_path = value;
+            continue;
+        }
+        uint64_t v;
+        switch (index) {
+        case O_JSON:
+            json_path = value;
+            break;
+        case O_OUTPUT:
+            report_path = value;
+            break;
+        case O_ITERATIONS:
+            if (!parse_count("run", "-n/--iterations", value, 1, MAX_ITERATIONS, &v))
+                return CXROI_EXIT_USAGE;
+            options.iterations = (size_t)v;
+            break;
+        case O_SEED:
+            if (!parse_count("run", "--seed", value, 0, UINT64_MAX, &v))
+                return CXROI_EXIT_USAGE;
+            options.has_seed = true;
+            options.seed = v;
+            break;
+        case O_THREADS:
+            if (!parse_count("run", "--threads", value, 0, MAX_THREADS, &v))
+                return CXROI_EXIT_USAGE;
+            options.threads = (unsigned)v;
+            break;
+        case O_SAMPLING:
+            options.has_sampling = true;
+            if (strcmp(value, "monte_carlo") == 0) {
+                options.sampling = CXROI_SAMPLING_MONTE_CARLO;
+            } else if (strcmp(value, "latin_hypercube") == 0) {
+                options.sampling = CXROI_SAMPLING_LATIN_HYPERCUBE;
+            } else {
+                static const char *const kinds[] = {"monte_carlo", "latin_hypercube"};
+                usage_error("run", closest(value, kinds, 2),
+                            "--sampling expects monte_carlo or latin_hypercube, got '%s'",
+                            value);
+                return CXROI_EXIT_USAGE;
+            }
+            break;
+        case O_QUIET:
+            quiet = true;
+            break;
+        default: /* O_HELP */
+            fputs(USAGE, stdout);
+            return CXROI_EXIT_OK;
+        }
+    }
+    if (json_path && *json_path == '\0') {
+        usage_error("run", NULL, "--json needs a file name or '-'");
+        return CXROI_EXIT_USAGE;
+    }
+
+    char *default_path = NULL;
+    if (!scenario_path) {
+        default_path = path_join(data_dir(), "examples/retail-banking.yaml", "");
+        if (!default_path) {
+            fputs("cxroi run: out of memory\n", stderr);
+            return CXROI_EXIT_INVALID;
+        }
+        scenario_path = default_path;
+    }
+
+    int status;
+    cxroi_scenario *scenario = NULL;
+    cxroi_analysis *analysis = NULL;
+    cxroi_diag *diag = cxroi_diag_new();
+    if (!diag) {
+        fputs("cxroi run: out of memory\n", stderr);
+        status = CXROI_EXIT_INVALID;
+        goto done;
+    }
+    status = load_scenario(scenario_path, diag, &scenario);
+    if (status != CXROI_EXIT_OK)
+        goto done;
+    status = analyse(scenario, &options, diag, &analysis);
+    if (status != CXROI_EXIT_OK)
+        goto done;
+    cxroi_diag_sort(diag);
+    cxroi_diag_print(diag, stderr); /* the warnings */
+
+    if (report_path)
+        fprintf(stderr, "cxroi run: note: the Excel report ('%s') lands with a later version "
+                        "of cxroi; no report was written\n",
+                report_path);
+    bool json_on_stdout = json_path && strcmp(json_path, "-") == 0;
+    if (json_path) {
+        json_ctx ctx = {analysis, diag};
+        status = write_output("run", json_path, 0, write_json, &ctx);
+        if (status != CXROI_EXIT_OK)
+            goto done;
+    }
+    if (!quiet) {
+        FILE *out = json_on_stdout ? stderr : stdout;
+        cxroi_error err = cxroi_report_text_write(analysis, out);
+        if (err != CXROI_OK) {
+            fprintf(stderr, "cxroi run: cannot write the summary: %s\n",
+                    err == CXROI_ERROR_IO ? strerror(errno ? errno : EIO)
+                                          : cxroi_strerror(err));
+            status = CXROI_EXIT_IO;
+        }
+    }
+
+done:
+    cxroi_analysis_free(analysis);
+    cxroi_scenario_free(scenario);
+    cxroi_diag_free(diag);
+    free(default_path);
+    return status;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* check */
+
+static int cmd_check(int argc, char **argv)
+{
+    static const option_spec specs[] = {{"help", 'h', false}};
+    arg_cursor c = {argc, argv, 0, false};
+    const char *path = NULL;
+    size_t index;
+    const char *value;
+    int kind;
+    while ((kind = next_arg(&c, "check", specs, 1, &index, &value)) != ARG_END) {
+        if (kind == ARG_ERROR)
+            return CXROI_EXIT_USAGE;
+        if (kind == ARG_OPTION) {
+            fputs(USAGE, stdout);
+            return CXROI_EXIT_OK;
+        }
+        if (path) {
+            usage_error("check", NULL, "unexpected argument '%s': check takes one SCENARIO",
+                        value);
+            return CXROI_EXIT_USAGE;
+        }
+        path = value;
+    }
+    if (!path) {
+        usage_error("check", NULL, "missing SCENARIO: cxroi check FILE.yaml");
+        return CXROI_EXIT_USAGE;
+    }
+    cxroi_diag *diag = cxroi_diag_new();
+    if (!diag) {
+        fputs("cxroi check: out of memory\n", stderr);
+        return CXROI_EXIT_INVALID;
+    }
+    cxroi_scenario *scenario = NULL;
+    cxroi_analysis *analysis = NULL;
+    /* The model is evaluated too: a scenario that loads but cannot be evaluated would
+     * fail `run`, so `check` must not pass it. */
+    int status = load_scenario(path, diag, &scenario);
+    if (status == CXROI_EXIT_OK)
+        status = analyse(scenario, NULL, diag, &analysis);
+    if (status == CXROI_EXIT_OK) {
+        cxroi_diag_sort(diag);
+        cxroi_diag_print(diag, stderr);
+        size_t uncertain = 0;
+        for (size_t i = 0; i < scenario->n_params; i++)
+            uncertain += cxroi_dist_is_uncertain(&scenario->params[i].dist);
+        printf("%s: ok: %zu segment%s, %zu initiative%s, %zu uncertain input%s", path,
+               scenario->n_segments, scenario->n_segments == 1 ? "" : "s",
+               scenario->n_initiatives, scenario->n_initiatives == 1 ? "" : "s", uncertain,
+               uncertain == 1 ? "" : "s");
+        size_t w = cxroi_diag_warning_count(diag);
+        if (w > 0)
+            printf(", %zu warning%s", w, w == 1 ? "" : "s");
+        putchar('\n');
+        if (fflush(stdout) != 0)
+            status = CXROI_EXIT_IO;
+    }
+    cxroi_analysis_free(analysis);
+    cxroi_scenario_free(scenario);
+    cxroi_diag_free(diag);
+    return status;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* init */
+
+/* A model name is a file name in models/: no path separators, no hidden files. */
+static bool model_name_ok(const char *name)
+{
+    if (!*name || *name == '.')
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    return true;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Print the models/ *.yaml building blocks (the starter template excluded). */
+static void list_models(FILE *out, const char *models_dir)
+{
+    DIR *d = opendir(models_dir);
+    char *names[64];
+    size_t n = 0;
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL && n < 64) {
+            size_t len = strlen(e->d_name);
+            if (len <= 5 || e->d_name[0] == '.' || strcmp(e->d_name + len - 5, ".yaml") != 0 ||
+                strcmp(e->d_name, "starter.yaml") == 0)
+                continue;
+            names[n] = malloc(len - 4);
+            if (!names[n])
+                break;
+            memcpy(names[n], e->d_name, len - 5);
+            names[n][len - 5] = '\0';
+            n++;
+        }
+        closedir(d);
+    }
+    qsort(names, n, sizeof names[0], compare_names);
+    fputs("available models:", out);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "%s %s", i ? "," : "", names[i]);
+        free(names[i]);
+    }
+    fputs(n ? "\n" : " none found\n", out);
+}
+
+/* A growing string. */
+typedef struct text {
+    char *s;
+    size_t len, cap;
+    bool failed;
+} text;
+
+static void text_add(text *t, const char *s, size_t n)
+{
+    if (t->failed)
+        return;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 4096;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(t->s, cap);
+        if (!grown) {
+            t->failed = true;
+            return;
+        }
+        t->s = grown;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->len, s, n);
+    t->len += n;
+    t->s[t->len] = '\0';
+}
+
+static void text_puts(text *t, const char *s)
+{
+    text_add(t, s, strlen(s));
+}
+
+/* Does @p line (not NUL-terminated, @p n bytes) set top-level key @p key? */
+static bool is_top_key(const char *line, size_t n, const char *key)
+{
+    size_t k = strlen(key);
+    return n > k && strncmp(line, key, k) == 0 && line[k] == ':';
+}
+
+static const char *const HEADER_KEYS[] = {"cxroi",         "name",           "currency",
+                                          "horizon",       "discount_rate",  "terminal_value",
+                                          "simulation",    "include"};
+enum { N_HEADER_KEYS = sizeof HEADER_KEYS / sizeof HEADER_KEYS[0] };
+
+/* Copy a model file's content, leaving out any top-level key the header sets (with its
+ * indented continuation lines), so the starter never defines a key twice. */
+static void add_model_body(text *t, const char *body, bool *has_initiatives,
+                           char *first_segment, size_t seg_size)
+{
+    bool skipping = false, in_segments = false;
+    const char *p = body;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        bool top = n > 0 && p[0] != ' ' && p[0] != '\t' && p[0] != '#' && p[0] != '\n' &&
+                   p[0] != '\r';
+        if (top) {
+            skipping = false;
+            for (size_t k = 0; k < N_HEADER_KEYS; k++)
+                skipping |= is_top_key(p, n, HEADER_KEYS[k]);
+            *has_initiatives |= is_top_key(p, n, "initiatives");
+            in_segments = is_top_key(p, n, "segments");
+        } else if (in_segments && !*first_segment) {
+            /* The first "- id: X" under segments names the segment of the example
+             * initiative. */
+            const char *q = p;
+            while (q < p + n && (*q == ' ' || *q == '\t'))
+                q++;
+            if (q + 6 < p + n && strncmp(q, "- id:", 5) == 0) {
+                q += 5;
+                while (*q == ' ')
+                    q++;
+                size_t len = 0;
+                while (q + len < p + n && q[len] != '\n' && q[len] != '\r' && q[len] != ' ' &&
+                       q[len] != '#' && len + 1 < seg_size)
+                    len++;
+                memcpy(first_segment, q, len);
+                first_segment[len] = '\0';
+            }
+        }
+        if (!skipping)
+            text_add(t, p, n);
+        p += n;
+    }
+    if (t->len > 0 && t->s[t->len - 1] != '\n')
+        text_puts(t, "\n");
+}
+
+/* The header values of examples/NAME.yaml (currency above all: the model's amounts are
+ * in it), else neutral defaults. */
+static void add_header_value(text *t, const char *example, const char *key,
+                             const char *fallback)
+{
+    const char *p = example;
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        if (is_top_key(p, n, key)) {
+            text_add(t, p, n);
+            if (p[n - 1] != '\n')
+                text_puts(t, "\n");
+            return;
+        }
+        p += n;
+    }
+    text_puts(t, fallback);
+}
+
+static char *build_model_starter(const char *name, const char *model, const char *example,
+                                 const char *target)
+{
+    text t = {0};
+    char line[512];
+    snprintf(line, sizeof line,
+             "# %s: a cxroi starter scenario built from the '%s' model\n"
+             "# (written by `cxroi init --model %s`).\n",
+             target, name, name);
+    text_puts(&t, line);
+    text_puts(&t,
+              "#\n"
+              "# The segments and touchpoints below are copied from models/");
+    text_puts(&t, name);
+    text_puts(&t, ".yaml: illustrative\n"
+                  "# benchmarks, not your data. Replace every number with your own, then "
+                  "describe\n"
+                  "# your initiatives (an example is at the end).\n");
+    snprintf(line, sizeof line,
+             "#   cxroi check %s   validate it: every error is printed with its line\n"
+             "#   cxroi run %s     compute the business case\n\n",
+             target, target);
+    text_puts(&t, line);
+    text_puts(&t, "cxroi: 1\n");
+    snprintf(line, sizeof line, "name: %s starter scenario\n", name);
+    text_puts(&t, line);
+    add_header_value(&t, example, "currency", "currency: EUR\n");
+    add_header_value(&t, example, "horizon", "horizon: 5\n");
+    add_header_value(&t, example, "discount_rate", "discount_rate: 0.09\n");
+    add_header_value(&t, example, "terminal_value", "terminal_value: none\n");
+    text_puts(&t, "simulation: {iterations: 10000, seed: 1, sampling: latin_hypercube}\n\n");
+    snprintf(line, sizeof line, "# ---- from models/%s.yaml ----\n", name);
+    text_puts(&t, line);
+
+    bool has_initiatives = false;
+    char segment[128] = "";
+    add_model_body(&t, model, &has_initiatives, segment, sizeof segment);
+    if (!has_initiatives) {
+        text_puts(&t, "\n# ---- your initiatives ----\n"
+                      "initiatives:\n"
+                      "  - id: example\n"
+                      "    name: Example initiative (replace me)\n"
+                      "    ramp_years: 1                # full effect after one year\n"
+                      "    costs:\n"
+                      "      upfront: {dist: pert, min: 400e3, mode: 500e3, max: 750e3}\n"
+                      "      annual: 60e3\n");
+        if (*segment) {
+            snprintf(line, sizeof line,
+                     "    effects:\n"
+                     "      %s:\n"
+                     "        retention: {dist: triangular, min: 0.002, mode: 0.005, "
+                     "max: 0.01}   # absolute change\n",
+                     segment);
+            text_puts(&t, line);
+        } else {
+            text_puts(&t, "    kind: other\n"
+                          "    benefits: {annual: {dist: normal, mean: 150e3, sd: 30e3}}\n");
+        }
+    }
+    if (t.failed) {
+        free(t.s);
+        return NULL;
+    }
+    return t.s;
+}
+
+typedef struct text_ctx {
+    const char *text;
+    size_t length;
+} text_ctx;
+
+static cxroi_error write_text(const void *ctx, FILE *out)
+{
+    const text_ctx *t = ctx;
+    errno = 0;
+    return fwrite(t->text, 1, t->length, out) == t->length ? CXROI_OK : CXROI_ERROR_IO;
+}
+
+/* The directory part of @p path ("." when none), for resolving includes. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (slash == path ? 1 : (size_t)(slash - path)) : 1;
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, slash ? path : ".", n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+    static const option_spec specs[] = {{"model", 'm', true}, {"help", 'h', false}};
+    arg_cursor c = {argc, argv, 0, false};
+    const char *target = NULL, *model = NULL;
+    size_t index;
+    const char *value;
+    int kind;
+    while ((kind = next_arg(&c, "init", specs, 2, &index, &value)) != ARG_END) {
+        if (kind == ARG_ERROR)
+            return CXROI_EXIT_USAGE;
+        if (kind == ARG_OPTION && index == 1) {
+            fputs(USAGE, stdout);
+            return CXROI_EXIT_OK;
+        }
+        if (kind == ARG_OPTION) {
+            model = value;
+        } else if (target) {
+            usage_error("init", NULL, "unexpected argument '%s': init takes one FILE", value);
+            return CXROI_EXIT_USAGE;
+        } else {
+            target = value;
+        }
+    }
+    if (!target)
+        target = "scenario.yaml";
+    if (model && strcmp(model, "starter") == 0)
+        model = NULL;
+
+    int status = CXROI_EXIT_IO;
+    char *models_dir = path_join(data_dir(), "models", "");
+    char *model_path = NULL, *example_path = NULL, *model_text = NULL, *example_text = NULL;
+    char *content = NULL, *base_dir = NULL;
+    cxroi_diag *diag = cxroi_diag_new();
+    if (!models_dir || !diag)
+        goto nomem;
+
+    struct stat st;
+    if (strcmp(target, "-") != 0 && lstat(target, &st) == 0) {
+        fprintf(stderr, "cxroi init: '%s' already exists; not overwriting it (remove it or "
+                        "name another file)\n",
+                target);
+        goto done;
+    }
+
+    size_t length = 0;
+    if (!model) {
+        model_path = path_join(models_dir, "starter.yaml", "");
+        if (!model_path)
+            goto nomem;
+        content = read_text(model_path, &length);
+        if (!content) {
+            fprintf(stderr, "cxroi init: cannot read the starter template '%s': %s\n",
+                    model_path, strerror(errno));
+            goto done;
+        }
+    } else {
+        model_path = path_join(models_dir, model, ".yaml");
+        if (!model_path)
+            goto nomem;
+        size_t n;
+        model_text = model_name_ok(model) ? read_text(model_path, &n) : NULL;
+        if (!model_text) {
+            if (model_name_ok(model) && errno != ENOENT) {
+                fprintf(stderr, "cxroi init: cannot read '%s': %s\n", model_path,
+                        strerror(errno));
+                goto done;
+            }
+            fprintf(stderr, "cxroi init: unknown model '%s'\n", model);
+            list_models(stderr, models_dir);
+            fputs("see 'cxroi --help'\n", stderr);
+            status = CXROI_EXIT_USAGE;
+            goto done;
+        }
+        size_t len = strlen(model) + sizeof("examples/.yaml");
+        char *rel = malloc(len);
+        if (!rel)
+            goto nomem;
+        snprintf(rel, len, "examples/%s.yaml", model);
+        example_path = path_join(data_dir(), rel, "");
+        free(rel);
+        if (!example_path)
+            goto nomem;
+        example_text = read_text(example_path, &n); /* optional */
+        content = build_model_starter(model, model_text, example_text, target);
+        if (!content)
+            goto nomem;
+        length = strlen(content);
+    }
+
+    /* Never hand the user a starter that `check` would reject. */
+    base_dir = dir_of(target);
+    if (!base_dir)
+        goto nomem;
+    cxroi_scenario *probe = NULL;
+    cxroi_error err =
+        cxroi_scenario_load_string(content, length, target, base_dir, diag, &probe);
+    cxroi_scenario_free(probe);
+    if (err != CXROI_OK) {
+        cxroi_diag_print(diag, stderr);
+        fprintf(stderr, "cxroi init: the template '%s' is not a valid scenario (%s); "
+                        "nothing written\n",
+                model_path, cxroi_strerror(err));
+        status = CXROI_EXIT_INVALID;
+        goto done;
+    }
+
+    text_ctx ctx = {content, length};
+    status = write_output("init", target, CXROI_ATOMIC_NO_REPLACE, write_text, &ctx);
+    if (status == CXROI_EXIT_OK && strcmp(target, "-") != 0) {
+        printf("wrote %s%s%s%s\n", target, model ? " (from the '" : "", model ? model : "",
+               model ? "' model)" : "");
+        printf("next: edit it, then `cxroi check %s` and `cxroi run %s`\n", target, target);
+    }
+    goto done;
+
+nomem:
+    fputs("cxroi init: out of memory\n", stderr);
+    status = CXROI_EXIT_INVALID;
+done:
+    cxroi_diag_free(diag);
+    free(models_dir);
+    free(model_path);
+    free(example_path);
+    free(model_text);
+    free(example_text);
+    free(content);
+    free(base_dir);
+    return status;
+}
+
+/* ------------------------------------------------------------------------------------ */
+
+int cxroi_cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(USAGE, stderr);
+        return CXROI_EXIT_USAGE;
+    }
+    const char *command = argv[1];
+    int rest_argc = argc - 2;
+    char **rest = argv + 2;
+    if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||
+        strcmp(command, "help") == 0) {
+        fputs(USAGE, stdout);
+        return fflush(stdout) == 0 ? CXROI_EXIT_OK : CXROI_EXIT_IO;
+    }
+    if (strcmp(command, "--version") == 0 || strcmp(command, "-V") == 0) {
+        printf("cxroi %s\n", CXROI_VERSION_STRING);
+        return fflush(stdout) == 0 ? CXROI_EXIT_OK : CXROI_EXIT_IO;
+    }
+    if (strcmp(command, "run") == 0)
+        return cmd_run(rest_argc, rest);
+    if (strcmp(command, "check") == 0)
+        return cmd_check(rest_argc, rest);
+    if (strcmp(command, "init") == 0)
+        return cmd_init(rest_argc, rest);
+    if (strcmp(command, "fit") == 0) {
+        fputs("cxroi fit: not implemented yet: sBG fitting lands with issue 5\n"
+              "(a scenario's `survival:` counts are already fitted by `cxroi run`)\n",
+              stderr);
+        return CXROI_EXIT_USAGE;
+    }
+    static const char *const commands[] = {"run", "check", "init", "help"};
+    if (command[0] == '-')
+        usage_error(NULL, NULL, "unknown option '%s'; a command comes first: run, check or init",
+                    command);
+    else
+        usage_error(NULL, closest(command, commands, 4), "unknown command '%s'", command);
+    return CXROI_EXIT_USAGE;
+}

@@ -1,0 +1,255 @@
+/* JSON results (SPEC.md "JSON results"), built with jansson so that every string is
+ * escaped by the library, never by hand. */
+#include "cxroi/report.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 17 significant digits: the shortest precision at which every IEEE double survives a
+ * text round trip (DBL_DECIMAL_DIG). */
+#define JSON_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(17))
+
+/* jansson refuses NaN and infinities; a number that does not exist is null. */
+static json_t *number(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *maybe(bool exists, double x)
+{
+    return exists ? number(x) : json_null();
+}
+
+/* Names come from YAML (valid UTF-8) but the file name comes from the command line and
+ * may be any bytes: replace what jansson rejects rather than failing the whole report. */
+static json_t *string(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    size_t n = strlen(s);
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        copy[i] = (unsigned char)s[i] >= 0x80 ? '?' : s[i];
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
+static json_t *array_of(const double *x, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, number(x[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+/* Every json_object_set_new() of a builder goes through here, so a single failure
+ * (out of memory) poisons the object and is caught once at the end. */
+static void set(json_t *obj, const char *key, json_t *value, bool *ok)
+{
+    if (!value || json_object_set_new(obj, key, value) != 0)
+        *ok = false;
+}
+
+static json_t *metrics_object(const cxroi_metrics *m, bool full, bool *ok)
+{
+    json_t *o = json_object();
+    if (!o) {
+        *ok = false;
+        return NULL;
+    }
+    set(o, "npv", number(m->npv), ok);
+    set(o, "irr", maybe(m->irr.exists, m->irr.rate), ok);
+    if (full) {
+        set(o, "irr_multiple", json_boolean(m->irr.exists && m->irr.multiple), ok);
+        set(o, "mirr", maybe(m->has_mirr, m->mirr), ok);
+    }
+    set(o, "roi", maybe(m->has_roi, m->roi), ok);
+    set(o, "bcr", maybe(m->has_roi, m->bcr), ok);
+    if (full) {
+        set(o, "payback_years", maybe(m->has_payback, m->payback_years), ok);
+        set(o, "discounted_payback_years",
+            maybe(m->has_discounted_payback, m->discounted_payback_years), ok);
+    }
+    set(o, "pv_benefits", number(m->pv_benefits), ok);
+    set(o, "pv_costs", number(m->pv_costs), ok);
+    if (full)
+        set(o, "terminal_value", number(m->terminal_value), ok);
+    return o;
+}
+
+static json_t *initiative_object(const cxroi_analysis *a, size_t i, bool *ok)
+{
+    const cxroi_initiative *in = &a->scenario->initiatives[i];
+    const cxroi_deterministic *d = &a->initiatives[i];
+    size_t n = (size_t)a->scenario->horizon + 1;
+    json_t *o = json_object();
+    if (!o) {
+        *ok = false;
+        return NULL;
+    }
+    set(o, "id", string(in->id), ok);
+    set(o, "name", string(in->name ? in->name : in->id), ok);
+    set(o, "kind", json_string(in->kind == CXROI_INITIATIVE_OTHER ? "other" : "cx"), ok);
+    set(o, "upfront",
+        number(in->upfront == CXROI_NONE ? 0.0 : a->base_values[in->upfront]), ok);
+
+    json_t *det = metrics_object(&d->base, true, ok);
+    if (det) {
+        set(det, "cash_flows", array_of(d->cash_flows, n), ok);
+        set(det, "benefits", array_of(d->benefits, n), ok);
+        set(det, "costs", array_of(d->costs, n), ok);
+    }
+    set(o, "deterministic", det, ok);
+    set(o, "risk_adjusted", metrics_object(&d->risk_adjusted, false, ok), ok);
+    if (in->has_risk_adjustment) {
+        json_t *r = json_object();
+        if (r) {
+            set(r, "benefits", number(in->risk_benefits), ok);
+            set(r, "costs", number(in->risk_costs), ok);
+        }
+        set(o, "risk_adjustment", r, ok);
+    } else {
+        set(o, "risk_adjustment", json_null(), ok);
+    }
+    set(o, "break_even_effect_multiplier",
+        maybe(d->has_break_even, d->break_even_multiplier), ok);
+    return o;
+}
+
+static json_t *segment_object(const cxroi_analysis *a, size_t k, bool *ok)
+{
+    const cxroi_segment *seg = &a->scenario->segments[k];
+    const cxroi_segment_economics *e = &a->segments[k];
+    json_t *o = json_object();
+    if (!o) {
+        *ok = false;
+        return NULL;
+    }
+    set(o, "id", string(seg->id), ok);
+    set(o, "name", string(seg->name ? seg->name : seg->id), ok);
+    set(o, "customers", number(e->customers), ok);
+    set(o, "revenue_per_customer", number(e->revenue_per_customer), ok);
+    set(o, "margin", number(e->margin), ok);
+    set(o, "cost_to_serve", number(e->cost_to_serve), ok);
+    set(o, "acquisitions_per_year", number(e->acquisitions_per_year), ok);
+    set(o, "retention", number(e->retention), ok);
+    set(o, "contribution_per_customer", number(e->contribution_per_customer), ok);
+    set(o, "contribution_total", number(e->contribution_total), ok);
+    set(o, "loss_making", json_boolean(e->loss_making), ok);
+    return o;
+}
+
+static json_t *warning_object(const cxroi_diag_entry *e, bool *ok)
+{
+    json_t *o = json_object();
+    if (!o) {
+        *ok = false;
+        return NULL;
+    }
+    set(o, "file", string(e->file), ok);
+    set(o, "line", e->line > 0 ? json_integer(e->line) : json_null(), ok);
+    set(o, "column", e->line > 0 && e->column > 0 ? json_integer(e->column) : json_null(),
+        ok);
+    set(o, "message", string(e->message), ok);
+    return o;
+}
+
+static json_t *build(const cxroi_analysis *a, const cxroi_diag *diag)
+{
+    const cxroi_scenario *s = a->scenario;
+    bool ok = true;
+    json_t *root = json_object();
+    if (!root)
+        return NULL;
+    set(root, "scenario", string(s->name), &ok);
+    set(root, "file", string(s->file), &ok);
+    set(root, "currency", string(s->currency), &ok);
+    set(root, "horizon", json_integer(s->horizon), &ok);
+    set(root, "discount_rate", number(a->discount_rate), &ok);
+    set(root, "terminal_value",
+        json_string(s->terminal_value == CXROI_TERMINAL_CUSTOMER_EQUITY ? "customer_equity"
+                                                                         : "none"),
+        &ok);
+    set(root, "iterations", json_integer((json_int_t)a->iterations), &ok);
+    /* json_int_t is signed 64-bit: a seed above INT64_MAX is written as a (rounded)
+     * real rather than wrapped to a negative number. */
+    set(root, "seed",
+        a->seed <= (uint64_t)INT64_MAX ? json_integer((json_int_t)a->seed)
+                                       : json_real((double)a->seed),
+        &ok);
+    set(root, "sampling",
+        json_string(a->sampling == CXROI_SAMPLING_MONTE_CARLO ? "monte_carlo"
+                                                              : "latin_hypercube"),
+        &ok);
+
+    json_t *inits = json_array();
+    for (size_t i = 0; inits && i < s->n_initiatives; i++) {
+        json_t *o = initiative_object(a, i, &ok);
+        if (!o || json_array_append_new(inits, o) != 0)
+            ok = false;
+    }
+    set(root, "initiatives", inits, &ok);
+
+    json_t *segs = json_array();
+    for (size_t k = 0; segs && k < s->n_segments; k++) {
+        json_t *o = segment_object(a, k, &ok);
+        if (!o || json_array_append_new(segs, o) != 0)
+            ok = false;
+    }
+    set(root, "segments", segs, &ok);
+
+    json_t *warnings = json_array();
+    for (size_t w = 0; warnings && w < cxroi_diag_count(diag); w++) {
+        const cxroi_diag_entry *e = cxroi_diag_get(diag, w);
+        if (e->severity != CXROI_SEVERITY_WARNING)
+            continue;
+        json_t *o = warning_object(e, &ok);
+        if (!o || json_array_append_new(warnings, o) != 0)
+            ok = false;
+    }
+    set(root, "warnings", warnings, &ok);
+
+    if (!ok) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+char *cxroi_report_json_string(const cxroi_analysis *analysis, const cxroi_diag *diag)
+{
+    json_t *root = build(analysis, diag);
+    if (!root)
+        return NULL;
+    char *text = json_dumps(root, JSON_FLAGS);
+    json_decref(root);
+    return text;
+}
+
+cxroi_error cxroi_report_json_write(const cxroi_analysis *analysis, const cxroi_diag *diag,
+                                    FILE *out)
+{
+    char *text = cxroi_report_json_string(analysis, diag);
+    if (!text)
+        return CXROI_ERROR_NOMEM;
+    errno = 0;
+    size_t n = strlen(text);
+    bool ok = fwrite(text, 1, n, out) == n && fputc('\n', out) != EOF && fflush(out) == 0;
+    free(text);
+    if (!ok && errno == 0)
+        errno = EIO;
+    return ok ? CXROI_OK : CXROI_ERROR_IO;
+}

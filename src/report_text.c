@@ -1,0 +1,384 @@
+/* The terminal summary: one aligned table of initiatives, one of segments, footnotes.
+ * Formatting never depends on the locale, so the output is the same on every machine. */
+#include "cxroi/report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The table must fit a 100-column terminal. */
+enum { PAGE_WIDTH = 100, GAP = 2, CELL = 40, MIN_NAME = 12 };
+
+/* Copy @p s into @p buf as snprintf() would; returns strlen(s). */
+static size_t emit(char *buf, size_t size, const char *s)
+{
+    size_t n = strlen(s);
+    if (size > 0) {
+        size_t c = n < size - 1 ? n : size - 1;
+        memcpy(buf, s, c);
+        buf[c] = '\0';
+    }
+    return n;
+}
+
+size_t cxroi_report_format_money(char *buf, size_t size, double value, const char *currency)
+{
+    if (!isfinite(value))
+        return emit(buf, size, "n/a");
+    /* round() takes halves away from zero, as accountants do; -0.3 rounds to -0.0, which
+     * compares equal to 0 and so prints without a sign. */
+    double r = round(value);
+    char digits[320]; /* DBL_MAX has 309 integer digits */
+    snprintf(digits, sizeof digits, "%.0f", fabs(r));
+    size_t nd = strlen(digits);
+
+    char out[480]; /* currency, sign, 309 digits and 102 separators */
+    size_t pos = 0;
+    if (currency && *currency) {
+        size_t nc = strnlen(currency, 16);
+        memcpy(out, currency, nc);
+        pos = nc;
+        out[pos++] = ' ';
+    }
+    if (r < 0)
+        out[pos++] = '-';
+    for (size_t i = 0; i < nd; i++) {
+        if (i > 0 && (nd - i) % 3 == 0)
+            out[pos++] = ',';
+        out[pos++] = digits[i];
+    }
+    out[pos] = '\0';
+    return emit(buf, size, out);
+}
+
+/* Display width of UTF-8 text: one column per code point (continuation bytes 10xxxxxx
+ * do not start a character). Wide CJK characters are rare in scenario names. */
+static size_t display_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            w++;
+    return w;
+}
+
+/* Write @p s in a field of @p width columns, cutting it (on a character boundary, with
+ * "...") when it is wider. */
+static void put_field(FILE *out, const char *s, size_t width, bool right)
+{
+    size_t w = display_width(s);
+    if (w > width) {
+        size_t keep = width > 3 ? width - 3 : 0, chars = 0;
+        const char *p = s;
+        while (*p) {
+            if (((unsigned char)*p & 0xC0) != 0x80) {
+                if (chars == keep)
+                    break;
+                chars++;
+            }
+            p++;
+        }
+        fprintf(out, "%.*s%.*s", (int)(p - s), s, (int)(width - keep), "...");
+        return;
+    }
+    if (right)
+        fprintf(out, "%*s%s", (int)(width - w), "", s);
+    else
+        fprintf(out, "%s%*s", s, (int)(width - w), "");
+}
+
+static void put_rule(FILE *out, size_t width)
+{
+    for (size_t i = 0; i < width; i++)
+        fputc('-', out);
+    fputc('\n', out);
+}
+
+/* Percentages with one decimal (the unit is in the column head); absurd magnitudes in exponent form so that the column
+ * stays narrow. */
+static void format_percent(char *buf, size_t size, double x)
+{
+    double p = 100.0 * x;
+    if (!isfinite(p))
+        snprintf(buf, size, "n/a");
+    else if (fabs(p) >= 1e6)
+        snprintf(buf, size, "%.2e", p);
+    else
+        snprintf(buf, size, "%.1f", p == 0.0 ? 0.0 : p);
+}
+
+/* Columns of the initiative table after the name. */
+enum { C_UPFRONT, C_NPV, C_ROI, C_IRR, C_PAYBACK, C_BREAK_EVEN, C_RISK_NPV, N_COLS };
+
+static const char *const HEAD1[N_COLS] = {"Upfront", "NPV",        "ROI",      "IRR",
+                                          "Payback", "Break-even", "Risk-adj."};
+
+typedef char cell[CELL];
+
+/* The flags that need a footnote below the table. */
+typedef struct notes {
+    bool irr_multiple, irr_none, roi_none, payback_none, break_even_none, risk_adjusted;
+} notes;
+
+static void initiative_cells(const cxroi_analysis *a, size_t i, cell *row, notes *n,
+                             bool mark_multiple)
+{
+    const cxroi_initiative *in = &a->scenario->initiatives[i];
+    const cxroi_deterministic *d = &a->initiatives[i];
+    const cxroi_metrics *m = &d->base;
+    double upfront = in->upfront == CXROI_NONE ? 0.0 : a->base_values[in->upfront];
+
+    cxroi_report_format_money(row[C_UPFRONT], CELL, upfront, NULL);
+    cxroi_report_format_money(row[C_NPV], CELL, m->npv, NULL);
+    if (m->has_roi) {
+        format_percent(row[C_ROI], CELL, m->roi);
+    } else {
+        snprintf(row[C_ROI], CELL, "n/a");
+        n->roi_none = true;
+    }
+    if (m->irr.exists) {
+        char pct[CELL - 2];
+        format_percent(pct, sizeof pct, m->irr.rate);
+        /* A trailing mark column keeps the digits aligned whether or not a row is
+         * flagged. */
+        snprintf(row[C_IRR], CELL, "%s%s", pct,
+                 mark_multiple ? (m->irr.multiple ? "*" : " ") : "");
+        n->irr_multiple |= m->irr.multiple;
+    } else {
+        snprintf(row[C_IRR], CELL, "n/a%s", mark_multiple ? " " : "");
+        n->irr_none = true;
+    }
+    if (m->has_payback) {
+        snprintf(row[C_PAYBACK], CELL, "%.2f", m->payback_years);
+    } else {
+        snprintf(row[C_PAYBACK], CELL, "n/a");
+        n->payback_none = true;
+    }
+    if (d->has_break_even && isfinite(d->break_even_multiplier)) {
+        snprintf(row[C_BREAK_EVEN], CELL, "%.2fx", d->break_even_multiplier);
+    } else {
+        snprintf(row[C_BREAK_EVEN], CELL, "n/a");
+        n->break_even_none = true;
+    }
+    cxroi_report_format_money(row[C_RISK_NPV], CELL, d->risk_adjusted.npv, NULL);
+    n->risk_adjusted |= in->has_risk_adjustment;
+}
+
+static const char *initiative_name(const cxroi_initiative *in)
+{
+    return in->name && *in->name ? in->name : in->id;
+}
+
+static cxroi_error initiatives_table(const cxroi_analysis *a, FILE *out)
+{
+    const cxroi_scenario *s = a->scenario;
+    size_t n = s->n_initiatives;
+    cell *cells = calloc(n ? n * N_COLS : 1, sizeof(cell));
+    if (!cells)
+        return CXROI_ERROR_NOMEM;
+
+    bool mark_multiple = false;
+    for (size_t i = 0; i < n; i++)
+        mark_multiple |= a->initiatives[i].base.irr.exists && a->initiatives[i].base.irr.multiple;
+
+    notes fl = {0};
+    size_t width[N_COLS];
+    for (int c = 0; c < N_COLS; c++)
+        width[c] = strlen(HEAD1[c]);
+    size_t name_width = strlen("Initiative");
+    for (size_t i = 0; i < n; i++) {
+        initiative_cells(a, i, &cells[i * N_COLS], &fl, mark_multiple);
+        for (int c = 0; c < N_COLS; c++) {
+            size_t w = strlen(cells[i * N_COLS + c]);
+            if (w > width[c])
+                width[c] = w;
+        }
+        size_t w = display_width(initiative_name(&s->initiatives[i]));
+        if (w > name_width)
+            name_width = w;
+    }
+    size_t others = 0;
+    for (int c = 0; c < N_COLS; c++)
+        others += GAP + width[c];
+    size_t room = others + MIN_NAME < PAGE_WIDTH ? PAGE_WIDTH - others : MIN_NAME;
+    if (name_width > room)
+        name_width = room;
+    size_t total = name_width + others;
+
+    /* Two header lines: what, then the unit. */
+    char risk_unit[CELL];
+    snprintf(risk_unit, sizeof risk_unit, "NPV %s", s->currency);
+    const char *unit[N_COLS] = {s->currency, s->currency, "%",    "%", "years",
+                                "x effects", risk_unit};
+    put_field(out, "", name_width, false);
+    for (int c = 0; c < N_COLS; c++) {
+        fprintf(out, "%*s", GAP, "");
+        put_field(out, HEAD1[c], width[c], true);
+    }
+    fputc('\n', out);
+    put_field(out, "Initiative", name_width, false);
+    for (int c = 0; c < N_COLS; c++) {
+        fprintf(out, "%*s", GAP, "");
+        put_field(out, unit[c], width[c], true);
+    }
+    fputc('\n', out);
+    put_rule(out, total);
+    for (size_t i = 0; i < n; i++) {
+        put_field(out, initiative_name(&s->initiatives[i]), name_width, false);
+        for (int c = 0; c < N_COLS; c++) {
+            fprintf(out, "%*s", GAP, "");
+            put_field(out, cells[i * N_COLS + c], width[c], true);
+        }
+        fputc('\n', out);
+    }
+    put_rule(out, total);
+    free(cells);
+
+    fprintf(out, "Break-even: the fraction of the expected effects at which NPV = 0 "
+                 "(0.60x: 60 %% of them pays back).\n");
+    if (s->terminal_value == CXROI_TERMINAL_CUSTOMER_EQUITY)
+        fprintf(out, "NPV, ROI and IRR include the terminal value (customer equity at year "
+                     "%d); payback does not.\n",
+                s->horizon);
+    if (fl.risk_adjusted)
+        fprintf(out, "Risk-adj. NPV: benefits lowered and costs raised by the initiative's "
+                     "risk_adjustment.\n");
+    else
+        fprintf(out, "Risk-adj. NPV equals NPV: no initiative sets risk_adjustment.\n");
+    if (fl.payback_none)
+        fprintf(out, "Payback n/a: the cash flows do not pay back within the %d-year "
+                     "horizon.\n",
+                s->horizon);
+    if (fl.irr_none)
+        fprintf(out, "IRR n/a: no rate makes the NPV zero (the cash flows never change "
+                     "sign).\n");
+    if (fl.roi_none)
+        fprintf(out, "ROI n/a: the initiative has no costs.\n");
+    if (fl.break_even_none)
+        fprintf(out, "Break-even n/a: no multiple of the effects brings the NPV to zero.\n");
+    if (fl.irr_multiple)
+        fprintf(out, "* The cash flows change sign more than once: several rates give NPV "
+                     "= 0; the one nearest\n  the discount rate is shown.\n");
+    if (a->clamped > 0)
+        fprintf(out, "Retention was clamped to [0, 1] %zu time%s in the deterministic cases "
+                     "(see the warnings).\n",
+                a->clamped, a->clamped == 1 ? "" : "s");
+    return CXROI_OK;
+}
+
+/* Columns of the segment table after the name. */
+enum { S_CUSTOMERS, S_REVENUE, S_MARGIN, S_CONTRIB, S_TOTAL, S_RETENTION, N_SCOLS };
+
+static const char *const SHEAD1[N_SCOLS] = {"Customers", "Revenue", "Margin",
+                                            "Contribution", "Contribution", "Retention"};
+
+static cxroi_error segments_table(const cxroi_analysis *a, FILE *out)
+{
+    const cxroi_scenario *s = a->scenario;
+    size_t n = s->n_segments;
+    if (n == 0)
+        return CXROI_OK;
+    cell *cells = calloc(n * N_SCOLS, sizeof(cell));
+    if (!cells)
+        return CXROI_ERROR_NOMEM;
+    const char *unit[N_SCOLS] = {"at t = 0", "per cust.", "%", "per cust.", "per year",
+                                 "year 1 %"};
+
+    size_t width[N_SCOLS];
+    for (int c = 0; c < N_SCOLS; c++)
+        width[c] = strlen(SHEAD1[c]) > strlen(unit[c]) ? strlen(SHEAD1[c]) : strlen(unit[c]);
+    size_t name_width = strlen("Segment");
+    bool any_loss = false;
+    for (size_t k = 0; k < n; k++) {
+        const cxroi_segment_economics *e = &a->segments[k];
+        cell *row = &cells[k * N_SCOLS];
+        cxroi_report_format_money(row[S_CUSTOMERS], CELL, e->customers, NULL);
+        cxroi_report_format_money(row[S_REVENUE], CELL, e->revenue_per_customer, NULL);
+        format_percent(row[S_MARGIN], CELL, e->margin);
+        /* A loss-making segment is marked beside its contribution. */
+        char money[CELL - 2];
+        cxroi_report_format_money(money, sizeof money, e->contribution_per_customer, NULL);
+        snprintf(row[S_CONTRIB], CELL, "%s%s", money, e->loss_making ? " !" : "");
+        any_loss |= e->loss_making;
+        cxroi_report_format_money(row[S_TOTAL], CELL, e->contribution_total, NULL);
+        format_percent(row[S_RETENTION], CELL, e->retention);
+        for (int c = 0; c < N_SCOLS; c++)
+            if (strlen(row[c]) > width[c])
+                width[c] = strlen(row[c]);
+        const cxroi_segment *seg = &s->segments[k];
+        size_t w = display_width(seg->name && *seg->name ? seg->name : seg->id);
+        if (w > name_width)
+            name_width = w;
+    }
+    size_t others = 0;
+    for (int c = 0; c < N_SCOLS; c++)
+        others += GAP + width[c];
+    size_t room = others + MIN_NAME < PAGE_WIDTH ? PAGE_WIDTH - others : MIN_NAME;
+    if (name_width > room)
+        name_width = room;
+
+    put_field(out, "", name_width, false);
+    for (int c = 0; c < N_SCOLS; c++) {
+        fprintf(out, "%*s", GAP, "");
+        put_field(out, SHEAD1[c], width[c], true);
+    }
+    fputc('\n', out);
+    put_field(out, "Segment", name_width, false);
+    for (int c = 0; c < N_SCOLS; c++) {
+        fprintf(out, "%*s", GAP, "");
+        put_field(out, unit[c], width[c], true);
+    }
+    fputc('\n', out);
+    put_rule(out, name_width + others);
+    for (size_t k = 0; k < n; k++) {
+        const cxroi_segment *seg = &s->segments[k];
+        put_field(out, seg->name && *seg->name ? seg->name : seg->id, name_width, false);
+        for (int c = 0; c < N_SCOLS; c++) {
+            fprintf(out, "%*s", GAP, "");
+            put_field(out, cells[k * N_SCOLS + c], width[c], true);
+        }
+        fputc('\n', out);
+    }
+    put_rule(out, name_width + others);
+    free(cells);
+    fprintf(out, "Baseline economics, without any initiative; contribution = revenue x "
+                 "margin - cost to serve.\n");
+    if (any_loss)
+        fprintf(out, "! Loss-making segment: each customer costs more to serve than it "
+                     "contributes.\n");
+    return CXROI_OK;
+}
+
+cxroi_error cxroi_report_text_write(const cxroi_analysis *analysis, FILE *out)
+{
+    const cxroi_analysis *a = analysis;
+    const cxroi_scenario *s = a->scenario;
+    errno = 0;
+    fprintf(out, "%s\n", s->name ? s->name : "(unnamed scenario)");
+    fprintf(out, "  Scenario file   %s\n", s->file ? s->file : "-");
+    fprintf(out, "  Horizon         %d year%s (cash flows at the end of years 0..%d)\n",
+            s->horizon, s->horizon == 1 ? "" : "s", s->horizon);
+    char rate[CELL];
+    snprintf(rate, sizeof rate, "%.4g %%", 100.0 * a->discount_rate);
+    fprintf(out, "  Discount rate   %s a year\n", rate);
+    fprintf(out, "  Terminal value  %s\n",
+            s->terminal_value == CXROI_TERMINAL_CUSTOMER_EQUITY
+                ? "customer equity of the extra customers alive at the horizon"
+                : "none");
+    fprintf(out, "  Amounts         %s, deterministic case (every input at its base value)\n\n",
+            s->currency);
+
+    cxroi_error err = initiatives_table(a, out);
+    if (err == CXROI_OK) {
+        fputc('\n', out);
+        err = segments_table(a, out);
+    }
+    if (err == CXROI_OK && (fflush(out) != 0 || ferror(out))) {
+        if (errno == 0)
+            errno = EIO;
+        err = CXROI_ERROR_IO;
+    }
+    return err;
+}

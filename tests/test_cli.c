@@ -1,0 +1,726 @@
+/* Tests of the `cxroi` program itself: every exit status, the JSON on stdout against the
+ * calibration cases, init, and the atomic JSON writer under failing writes. Each case
+ * runs the built binary (CXROI_EXE) in a fresh temporary directory. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#ifndef CXROI_EXE
+#define CXROI_EXE "build/cxroi"
+#endif
+#ifndef CXROI_SOURCE_DIR
+#define CXROI_SOURCE_DIR "."
+#endif
+#ifndef CXROI_SHARED_DIR
+#define CXROI_SHARED_DIR "../shared"
+#endif
+
+typedef struct fixture {
+    char root[64];  /* the temporary directory */
+    char work[96];  /* the program's working directory */
+    char out[96];   /* its captured stdout */
+    char err[96];   /* its captured stderr */
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    if (!f)
+        return -1;
+    strcpy(f->root, "/tmp/cxroi-test-cli-XXXXXX");
+    if (!mkdtemp(f->root))
+        return -1;
+    snprintf(f->work, sizeof f->work, "%s/work", f->root);
+    snprintf(f->out, sizeof f->out, "%s/stdout", f->root);
+    snprintf(f->err, sizeof f->err, "%s/stderr", f->root);
+    if (mkdir(f->work, 0777) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "chmod -R u+w '%s'; rm -rf '%s'", f->root, f->root);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+/* How to run the program. */
+typedef struct how {
+    const char *data_dir;   /* CXROI_DATA_DIR; NULL: the source tree */
+    const char *stdout_to;  /* instead of the capture file, e.g. /dev/full */
+    rlim_t fsize_limit;     /* RLIMIT_FSIZE in bytes; 0: none */
+} how;
+
+/* Run `cxroi ARGS...` (NULL-terminated) in f->work; return its exit status, or -1 when it
+ * died of a signal (never expected). */
+static int run_how(const fixture *f, const how *h, const char *const *args)
+{
+    const char *argv[32] = {CXROI_EXE};
+    size_t n = 1;
+    for (; args[n - 1] && n < 31; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int out = open(h && h->stdout_to ? h->stdout_to : f->out,
+                       O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        int err = open(f->err, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        if (out < 0 || err < 0 || chdir(f->work) != 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+            _exit(126);
+        setenv("CXROI_DATA_DIR", h && h->data_dir ? h->data_dir : CXROI_SOURCE_DIR, 1);
+        if (h && h->fsize_limit) {
+            /* Writes past the limit fail with EFBIG instead of killing the process. */
+            signal(SIGXFSZ, SIG_IGN);
+            struct rlimit rl = {h->fsize_limit, h->fsize_limit};
+            if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+                _exit(126);
+        }
+        execv(CXROI_EXE, (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#define RUN(f, ...) run_how((f), NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define RUN_HOW(f, h, ...) run_how((f), (h), (const char *const[]){__VA_ARGS__, NULL})
+
+static char *slurp(const char *path)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in)
+        return NULL;
+    char *buf = NULL;
+    size_t size = 0, len = 0;
+    for (;;) {
+        if (len + 4096 + 1 > size) {
+            size = (size + 4096) * 2;
+            char *grown = realloc(buf, size);
+            assert_non_null(grown);
+            buf = grown;
+        }
+        size_t got = fread(buf + len, 1, size - len - 1, in);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    fclose(in);
+    buf[len] = '\0';
+    return buf;
+}
+
+static void assert_contains(const char *path, const char *needle)
+{
+    char *text = slurp(path);
+    assert_non_null(text);
+    if (!strstr(text, needle))
+        fail_msg("%s does not contain '%s'; it holds:\n%s", path, needle, text);
+    free(text);
+}
+
+static void write_file(const fixture *f, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", f->work, name);
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    fputs(text, out);
+    assert_int_equal(fclose(out), 0);
+}
+
+static char *work_file(const fixture *f, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", f->work, name);
+    return slurp(path);
+}
+
+/* The names in f->work, sorted and joined by spaces: to catch temporary debris. */
+static void assert_work_holds(const fixture *f, const char *expected)
+{
+    DIR *d = opendir(f->work);
+    assert_non_null(d);
+    char *names[32];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && n < 32)
+            names[n++] = strdup(e->d_name);
+    closedir(d);
+    for (size_t i = 1; i < n; i++) /* insertion sort: a handful of names */
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    char list[1024] = "";
+    for (size_t i = 0; i < n; i++) {
+        strcat(list, i ? " " : "");
+        strncat(list, names[i], 100);
+        free(names[i]);
+    }
+    assert_string_equal(list, expected);
+}
+
+static const char *example(const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/examples/%s", CXROI_SOURCE_DIR, name);
+    return path;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Usage errors: exit 2 with a hint */
+
+static void test_cli_no_arguments(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(run_how(f, NULL, (const char *const[]){NULL}), 2);
+    assert_contains(f->err, "Usage: cxroi");
+}
+
+static void test_cli_unknown_command(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "frobnicate"), 2);
+    assert_contains(f->err, "unknown command 'frobnicate'");
+    assert_contains(f->err, "see 'cxroi --help'");
+    assert_int_equal(RUN(f, "chekc", "x.yaml"), 2);
+    assert_contains(f->err, "did you mean 'check'?");
+    assert_int_equal(RUN(f, "--frobnicate"), 2);
+}
+
+static void test_cli_bad_options(void **state)
+{
+    fixture *f = *state;
+    const char *s = example("retail-banking.yaml");
+    assert_int_equal(RUN(f, "run", s, "--jsn", "x.json"), 2);
+    assert_contains(f->err, "did you mean '--json'?");
+    assert_contains(f->err, "see 'cxroi --help'");
+    assert_int_equal(RUN(f, "run", s, "-n", "12x"), 2);
+    assert_contains(f->err, "whole number");
+    assert_int_equal(RUN(f, "run", s, "-n", "0"), 2);
+    assert_int_equal(RUN(f, "run", s, "-n", "-5"), 2);
+    assert_int_equal(RUN(f, "run", s, "--seed", "1e3"), 2);
+    assert_int_equal(RUN(f, "run", s, "--seed", "18446744073709551616"), 2); /* 2^64 */
+    assert_int_equal(RUN(f, "run", s, "--threads", "many"), 2);
+    assert_int_equal(RUN(f, "run", s, "--sampling", "sobol"), 2);
+    assert_int_equal(RUN(f, "run", s, "--json"), 2);
+    assert_contains(f->err, "needs a value");
+    assert_int_equal(RUN(f, "run", s, "--quiet=yes"), 2);
+    assert_int_equal(RUN(f, "run", s, s), 2);
+    assert_int_equal(RUN(f, "check"), 2);
+    assert_int_equal(RUN(f, "check", s, s), 2);
+    assert_int_equal(RUN(f, "init", "a.yaml", "b.yaml"), 2);
+    assert_int_equal(RUN(f, "init", "--model"), 2);
+    assert_work_holds(f, ""); /* nothing written by a refused command */
+}
+
+static void test_cli_help_and_version(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "--help"), 0);
+    assert_contains(f->out, "run [SCENARIO]");
+    assert_contains(f->out, "Exit status");
+    char *help = slurp(f->out);
+    assert_null(strstr(help, "fit")); /* not offered until it exists */
+    free(help);
+    assert_int_equal(RUN(f, "help"), 0);
+    assert_contains(f->out, "Usage: cxroi");
+    assert_int_equal(RUN(f, "run", "--help"), 0);
+    assert_contains(f->out, "--sampling");
+    assert_int_equal(RUN(f, "--version"), 0);
+    assert_contains(f->out, "cxroi ");
+}
+
+static void test_cli_fit_not_implemented(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "fit", "--survival", "1000,869,743"), 2);
+    assert_contains(f->err, "not implemented yet");
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Scenario errors: 3 unreadable, 1 invalid */
+
+static void test_cli_missing_file(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "run", "no-such-file.yaml"), 3);
+    assert_contains(f->err, "no-such-file.yaml");
+    assert_int_equal(RUN(f, "check", "no-such-file.yaml"), 3);
+    /* The bundled default, when the data directory is wrong, is an I/O error too. */
+    how h = {.data_dir = "/nonexistent-cxroi-data"};
+    assert_int_equal(RUN_HOW(f, &h, "run"), 3);
+}
+
+static void test_cli_invalid_scenario(void **state)
+{
+    fixture *f = *state;
+    write_file(f, "bad.yaml",
+               "cxroi: 1\n"
+               "name: Broken\n"
+               "currency: EUR\n"
+               "horizon: 5\n"
+               "discount_rate: 0.0735\n"
+               "segments:\n"
+               "  - id: mass\n"
+               "    customers: 1000\n"
+               "    revenue_per_customer: 310\n"
+               "    margin: 1.35\n"
+               "    retention: 0.82\n"
+               "initiatives:\n"
+               "  - id: x\n"
+               "    costs: {upfront: 1000}\n"
+               "    effects: {mass: {retention: 0.01}}\n");
+    assert_int_equal(RUN(f, "check", "bad.yaml"), 1);
+    /* FILE:LINE:COLUMN: error: MESSAGE, pointing at the margin (line 10). */
+    char *err = slurp(f->err);
+    int line = 0, column = 0;
+    char *at = strstr(err, "bad.yaml:");
+    assert_non_null(at);
+    assert_int_equal(sscanf(at, "bad.yaml:%d:%d: error: ", &line, &column), 2);
+    assert_int_equal(line, 10);
+    assert_true(column >= 1);
+    assert_non_null(strstr(at, ": error: "));
+    free(err);
+    assert_int_equal(RUN(f, "run", "bad.yaml", "--json", "out.json"), 1);
+    assert_contains(f->err, "bad.yaml:10:");
+    assert_work_holds(f, "bad.yaml"); /* no JSON for an invalid scenario */
+}
+
+static void test_cli_check_examples(void **state)
+{
+    fixture *f = *state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/examples", CXROI_SOURCE_DIR);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    size_t checked = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".yaml") != 0)
+            continue;
+        int status = RUN(f, "check", example(e->d_name));
+        if (status != 0) {
+            char *err = slurp(f->err);
+            fail_msg("cxroi check %s: exit %d\n%s", e->d_name, status, err);
+        }
+        assert_contains(f->out, ": ok:");
+        checked++;
+    }
+    closedir(d);
+    assert_true(checked >= 1);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* JSON results */
+
+static json_t *load_json_text(const char *path)
+{
+    json_error_t error;
+    json_t *root = json_load_file(path, 0, &error);
+    if (!root)
+        fail_msg("%s: invalid JSON at line %d: %s", path, error.line, error.text);
+    return root;
+}
+
+static const char *const DETERMINISTIC_KEYS[] = {
+    "npv",         "irr",      "irr_multiple",   "mirr",       "roi",
+    "bcr",         "payback_years", "discounted_payback_years", "pv_benefits",
+    "pv_costs",    "terminal_value", "cash_flows", "benefits",  "costs"};
+
+static void assert_spec_keys(json_t *root)
+{
+    static const char *const top[] = {"scenario", "file",       "currency", "horizon",
+                                      "discount_rate", "terminal_value", "iterations",
+                                      "seed",     "sampling",   "initiatives", "segments",
+                                      "warnings"};
+    for (size_t k = 0; k < sizeof top / sizeof top[0]; k++)
+        if (!json_object_get(root, top[k]))
+            fail_msg("no '%s' in the JSON", top[k]);
+    size_t h = (size_t)json_integer_value(json_object_get(root, "horizon"));
+    json_t *inits = json_object_get(root, "initiatives");
+    assert_true(json_array_size(inits) >= 1);
+    size_t i;
+    json_t *in;
+    json_array_foreach(inits, i, in) {
+        const char *const per[] = {"id", "name", "kind", "deterministic", "risk_adjusted",
+                                   "break_even_effect_multiplier"};
+        for (size_t k = 0; k < sizeof per / sizeof per[0]; k++)
+            if (!json_object_get(in, per[k]))
+                fail_msg("initiative %zu has no '%s'", i, per[k]);
+        json_t *d = json_object_get(in, "deterministic");
+        for (size_t k = 0; k < sizeof DETERMINISTIC_KEYS / sizeof DETERMINISTIC_KEYS[0]; k++)
+            if (!json_object_get(d, DETERMINISTIC_KEYS[k]))
+                fail_msg("initiative %zu has no deterministic.%s", i, DETERMINISTIC_KEYS[k]);
+        assert_int_equal(json_array_size(json_object_get(d, "cash_flows")), h + 1);
+    }
+}
+
+/* Every figure of a calibration case (SPEC.md: reference/<case>.expected.json). The
+ * tolerance, 1e-9 relative (absolute near 0), allows for different summation orders and
+ * the 1e-12 convergence of the IRR and break-even root finders; a modelling error moves
+ * these figures by far more. */
+static void assert_close(double got, double want, const char *what)
+{
+    double tol = 1e-9 * fmax(1.0, fabs(want));
+    if (!(fabs(got - want) <= tol))
+        fail_msg("%s: %.17g, expected %.17g", what, got, want);
+}
+
+static void compare_value(json_t *got, json_t *want, const char *what)
+{
+    if (json_is_null(want)) {
+        if (!json_is_null(got))
+            fail_msg("%s should be null", what);
+    } else if (json_is_array(want)) {
+        assert_int_equal(json_array_size(got), json_array_size(want));
+        for (size_t t = 0; t < json_array_size(want); t++)
+            assert_close(json_number_value(json_array_get(got, t)),
+                         json_number_value(json_array_get(want, t)), what);
+    } else if (json_is_number(want)) {
+        if (!json_is_number(got))
+            fail_msg("%s should be a number", what);
+        assert_close(json_number_value(got), json_number_value(want), what);
+    }
+}
+
+static void check_reference(const fixture *f, const char *name)
+{
+    char yaml[512], expected[512];
+    snprintf(yaml, sizeof yaml, "%s/reference/%s.yaml", CXROI_SHARED_DIR, name);
+    snprintf(expected, sizeof expected, "%s/reference/%s.expected.json", CXROI_SHARED_DIR,
+             name);
+    if (access(yaml, R_OK) != 0)
+        skip();
+    assert_int_equal(RUN(f, "run", yaml, "--json", "-"), 0);
+    json_t *got = load_json_text(f->out); /* stdout holds nothing but the JSON */
+    json_t *want = load_json_text(expected);
+    assert_spec_keys(got);
+    json_t *wi = json_object_get(want, "initiatives");
+    json_t *gi = json_object_get(got, "initiatives");
+    assert_int_equal(json_array_size(gi), json_array_size(wi));
+    for (size_t i = 0; i < json_array_size(wi); i++) {
+        json_t *w = json_array_get(wi, i), *g = json_array_get(gi, i);
+        assert_string_equal(json_string_value(json_object_get(g, "id")),
+                            json_string_value(json_object_get(w, "id")));
+        json_t *wd = json_object_get(w, "deterministic");
+        json_t *gd = json_object_get(g, "deterministic");
+        const char *key;
+        json_t *value;
+        json_object_foreach(wd, key, value) {
+            char what[128];
+            snprintf(what, sizeof what, "%s %s.%s", name,
+                     json_string_value(json_object_get(w, "id")), key);
+            compare_value(json_object_get(gd, key), value, what);
+        }
+    }
+    json_decref(got);
+    json_decref(want);
+    /* The summary went to stderr. */
+    assert_contains(f->err, "Initiative");
+}
+
+static void test_cli_json_reference_r1(void **state)
+{
+    check_reference(*state, "r1-constant");
+}
+
+static void test_cli_json_reference_r2(void **state)
+{
+    check_reference(*state, "r2-sbg");
+}
+
+static void test_cli_json_null_irr(void **state)
+{
+    fixture *f = *state;
+    /* Costs only: the cash flows never change sign, so there is no IRR, no payback and
+     * (no benefit at any multiple) no break-even. */
+    write_file(f, "costs.yaml",
+               "cxroi: 1\n"
+               "name: Costs only\n"
+               "currency: EUR\n"
+               "horizon: 3\n"
+               "discount_rate: 0.0735\n"
+               "segments:\n"
+               "  - {id: mass, customers: 1000, revenue_per_customer: 310, margin: 0.35,"
+               " retention: 0.82}\n"
+               "initiatives:\n"
+               "  - id: sunk\n"
+               "    kind: other\n"
+               "    costs: {upfront: 12345.67}\n"
+               "    benefits: {annual: 0}\n");
+    assert_int_equal(RUN(f, "run", "costs.yaml", "--json", "-", "--quiet"), 0);
+    json_t *root = load_json_text(f->out);
+    assert_spec_keys(root);
+    json_t *d = json_object_get(json_array_get(json_object_get(root, "initiatives"), 0),
+                                "deterministic");
+    assert_true(json_is_null(json_object_get(d, "irr")));
+    assert_true(json_is_null(json_object_get(d, "payback_years")));
+    /* NPV = -12345.67 exactly: the only cash flow is at t = 0. */
+    assert_close(json_number_value(json_object_get(d, "npv")), -12345.67, "npv");
+    json_decref(root);
+    /* --quiet: no summary anywhere. */
+    char *err = slurp(f->err);
+    assert_null(strstr(err, "Initiative"));
+    free(err);
+}
+
+static void test_cli_clamp_warning(void **state)
+{
+    fixture *f = *state;
+    /* 0.98 + 0.05 > 1 in each of the 3 operating years: three clamps, one warning. */
+    write_file(f, "clamp.yaml",
+               "cxroi: 1\n"
+               "name: Clamp\n"
+               "currency: EUR\n"
+               "horizon: 3\n"
+               "discount_rate: 0.0735\n"
+               "segments:\n"
+               "  - {id: mass, customers: 1000, revenue_per_customer: 310, margin: 0.35,"
+               " retention: 0.98}\n"
+               "initiatives:\n"
+               "  - id: big\n"
+               "    costs: {upfront: 1000}\n"
+               "    effects: {mass: {retention: 0.05}}\n");
+    assert_int_equal(RUN(f, "run", "clamp.yaml", "--json", "-"), 0);
+    assert_contains(f->err, "clamp.yaml:9:");
+    assert_contains(f->err, "warning: initiatives.big: retention was clamped");
+    assert_contains(f->err, "clamped to [0, 1] 3 times"); /* the summary's footnote */
+    json_t *root = load_json_text(f->out);
+    json_t *w = json_object_get(root, "warnings");
+    assert_int_equal(json_array_size(w), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(w, 0), "line")), 9);
+    json_decref(root);
+}
+
+static void test_cli_run_summary_and_overrides(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "run"), 0); /* the bundled default */
+    assert_contains(f->out, "Initiative");
+    assert_contains(f->out, "Break-even");
+    assert_int_equal(RUN(f, "run", example("retail-banking.yaml"), "--json", "o.json", "-n",
+                         "1234", "--seed", "99", "--sampling", "monte_carlo", "--threads",
+                         "3", "-q"),
+                     0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/o.json", f->work);
+    json_t *root = load_json_text(path);
+    assert_spec_keys(root);
+    assert_int_equal(json_integer_value(json_object_get(root, "iterations")), 1234);
+    assert_int_equal(json_integer_value(json_object_get(root, "seed")), 99);
+    assert_string_equal(json_string_value(json_object_get(root, "sampling")), "monte_carlo");
+    json_decref(root);
+    char *out = slurp(f->out);
+    assert_string_equal(out, ""); /* --quiet */
+    free(out);
+    assert_work_holds(f, "o.json"); /* no temporary debris */
+}
+
+static void test_cli_xlsx_not_yet(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "run", example("retail-banking.yaml"), "-o", "r.xlsx", "-q"), 0);
+    assert_contains(f->err, "later version");
+    assert_work_holds(f, ""); /* no fake report */
+}
+
+static void test_cli_stdout_write_error(void **state)
+{
+    fixture *f = *state;
+    how h = {.stdout_to = "/dev/full"};
+    if (access("/dev/full", W_OK) != 0)
+        skip();
+    assert_int_equal(RUN_HOW(f, &h, "run", example("retail-banking.yaml")), 3);
+    assert_int_equal(RUN_HOW(f, &h, "run", example("retail-banking.yaml"), "--json", "-"), 3);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Atomic JSON output */
+
+static void test_cli_json_unwritable(void **state)
+{
+    fixture *f = *state;
+    const char *s = example("retail-banking.yaml");
+    write_file(f, "plain", "OLD\n");
+    /* A path through a regular file (ENOTDIR), a directory, a missing directory. */
+    assert_int_equal(RUN(f, "run", s, "--json", "plain/out.json", "-q"), 3);
+    assert_contains(f->err, "cannot write 'plain/out.json'");
+    assert_int_equal(RUN(f, "run", s, "--json", ".", "-q"), 3);
+    assert_int_equal(RUN(f, "run", s, "--json", "missing/out.json", "-q"), 3);
+    char *old = work_file(f, "plain");
+    assert_string_equal(old, "OLD\n");
+    free(old);
+    assert_work_holds(f, "plain");
+
+    /* A read-only directory: only meaningful when permissions apply to us (not root). */
+    if (geteuid() != 0) {
+        char ro[256];
+        snprintf(ro, sizeof ro, "%s/ro", f->work);
+        assert_int_equal(mkdir(ro, 0755), 0);
+        write_file(f, "ro/out.json", "OLD\n");
+        assert_int_equal(chmod(ro, 0555), 0);
+        assert_int_equal(RUN(f, "run", s, "--json", "ro/out.json", "-q"), 3);
+        old = work_file(f, "ro/out.json");
+        assert_string_equal(old, "OLD\n");
+        free(old);
+        assert_int_equal(chmod(ro, 0755), 0);
+    }
+}
+
+static void test_cli_json_file_size_limit(void **state)
+{
+    fixture *f = *state;
+    write_file(f, "out.json", "OLD\n");
+    /* 2 KiB: less than the JSON of the bundled example (about 10 KiB), more than the
+     * captured stderr needs. */
+    how h = {.fsize_limit = 2048};
+    assert_int_equal(RUN_HOW(f, &h, "run", example("retail-banking.yaml"), "--json",
+                             "out.json", "-q"),
+                     3);
+    assert_contains(f->err, "out.json");
+    assert_contains(f->err, strerror(EFBIG));
+    char *old = work_file(f, "out.json");
+    assert_string_equal(old, "OLD\n"); /* untouched */
+    free(old);
+    assert_work_holds(f, "out.json"); /* the temporary file was removed */
+
+    /* Without the limit the same run replaces it. */
+    assert_int_equal(RUN(f, "run", example("retail-banking.yaml"), "--json", "out.json", "-q"),
+                     0);
+    char *fresh = work_file(f, "out.json");
+    assert_non_null(strstr(fresh, "\"initiatives\""));
+    free(fresh);
+    assert_work_holds(f, "out.json");
+}
+
+static void test_cli_json_not_regular_file(void **state)
+{
+    fixture *f = *state;
+    /* /dev/null is a character device: written straight through, never renamed over. */
+    struct stat before, after;
+    assert_int_equal(stat("/dev/null", &before), 0);
+    assert_int_equal(RUN(f, "run", example("retail-banking.yaml"), "--json", "/dev/null", "-q"),
+                     0);
+    assert_int_equal(stat("/dev/null", &after), 0);
+    assert_true(S_ISCHR(after.st_mode));
+    assert_int_equal(before.st_ino, after.st_ino);
+    assert_work_holds(f, "");
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* init */
+
+static void test_cli_init(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "init"), 0);
+    assert_contains(f->out, "scenario.yaml");
+    assert_int_equal(RUN(f, "check", "scenario.yaml"), 0);
+    assert_int_equal(RUN(f, "run", "scenario.yaml", "-q"), 0);
+
+    /* Refuses to overwrite: exit 3, the file unchanged. */
+    write_file(f, "mine.yaml", "my own work\n");
+    assert_int_equal(RUN(f, "init", "mine.yaml"), 3);
+    assert_contains(f->err, "already exists");
+    char *mine = work_file(f, "mine.yaml");
+    assert_string_equal(mine, "my own work\n");
+    free(mine);
+    assert_int_equal(RUN(f, "init"), 3);
+    assert_work_holds(f, "mine.yaml scenario.yaml");
+}
+
+static void test_cli_init_models(void **state)
+{
+    fixture *f = *state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/models", CXROI_SOURCE_DIR);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    size_t tried = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".yaml") != 0 ||
+            strcmp(e->d_name, "starter.yaml") == 0)
+            continue;
+        char name[256], file[300];
+        snprintf(name, sizeof name, "%.*s", (int)(n - 5), e->d_name);
+        snprintf(file, sizeof file, "from-%s.yaml", name);
+        assert_int_equal(RUN(f, "init", "--model", name, file), 0);
+        int status = RUN(f, "check", file);
+        if (status != 0) {
+            char *err = slurp(f->err);
+            fail_msg("init --model %s gives a scenario check rejects:\n%s", name, err);
+        }
+        tried++;
+    }
+    closedir(d);
+    assert_true(tried >= 1);
+
+    assert_int_equal(RUN(f, "init", "--model", "no-such-model", "x.yaml"), 2);
+    assert_contains(f->err, "unknown model 'no-such-model'");
+    assert_contains(f->err, "available models:");
+    assert_int_equal(RUN(f, "init", "--model", "../examples/telecom", "y.yaml"), 2);
+    char *listing = slurp(f->err);
+    assert_null(strstr(listing, "starter")); /* the template is not a model */
+    free(listing);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_cli_no_arguments),
+        T(test_cli_unknown_command),
+        T(test_cli_bad_options),
+        T(test_cli_help_and_version),
+        T(test_cli_fit_not_implemented),
+        T(test_cli_missing_file),
+        T(test_cli_invalid_scenario),
+        T(test_cli_check_examples),
+        T(test_cli_json_reference_r1),
+        T(test_cli_json_reference_r2),
+        T(test_cli_json_null_irr),
+        T(test_cli_clamp_warning),
+        T(test_cli_run_summary_and_overrides),
+        T(test_cli_xlsx_not_yet),
+        T(test_cli_stdout_write_error),
+        T(test_cli_json_unwritable),
+        T(test_cli_json_file_size_limit),
+        T(test_cli_json_not_regular_file),
+        T(test_cli_init),
+        T(test_cli_init_models),
+    };
+#undef T
+    return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}
