@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,6 +14,8 @@
 #include <sys/stat.h>
 
 #include "cxroi.h"
+
+#include <jansson.h>
 
 #ifndef CXROI_VERSION_STRING
 #define CXROI_VERSION_STRING "0.0.0-dev"
@@ -36,6 +39,7 @@ static const char USAGE[] =
     "                          with no SCENARIO, the bundled example retail-banking.yaml\n"
     "  check SCENARIO          validate a scenario; every error is printed\n"
     "  init [FILE]             write a commented starter scenario (default scenario.yaml)\n"
+    "  fit --survival N0,N1,...  fit sBG retention (alpha, beta) to a cohort's survival\n"
     "  help                    show this help\n"
     "\n"
     "Options of run:\n"
@@ -978,6 +982,212 @@ done:
     return status;
 }
 
+
+/* ------------------------------------------------------------------------------------ */
+/* fit */
+
+#define FIT_MAX_POINTS 1000
+
+typedef struct fit_ctx {
+    const double *observed;
+    size_t n;
+    const cxroi_sbg_fit *fit;
+    size_t years; /* projected years beyond the data */
+} fit_ctx;
+
+static json_t *fit_json(const fit_ctx *c)
+{
+    json_t *root = json_object();
+    json_t *observed = json_array(), *fitted = json_array(), *projection = json_array();
+    if (!root || !observed || !fitted || !projection) {
+        json_decref(root);
+        json_decref(observed);
+        json_decref(fitted);
+        json_decref(projection);
+        return NULL;
+    }
+    const cxroi_sbg_fit *f = c->fit;
+    json_object_set_new(root, "model", json_string("sBG"));
+    json_object_set_new(root, "alpha", json_real(f->alpha));
+    json_object_set_new(root, "beta", json_real(f->beta));
+    json_object_set_new(root, "alpha_se", isfinite(f->alpha_se) ? json_real(f->alpha_se) : json_null());
+    json_object_set_new(root, "beta_se", isfinite(f->beta_se) ? json_real(f->beta_se) : json_null());
+    json_object_set_new(root, "log_likelihood", json_real(f->log_likelihood));
+    /* Observed vs fitted survival, scaled to the cohort's starting size. */
+    for (size_t t = 0; t < c->n; t++) {
+        json_array_append_new(observed, json_real(c->observed[t]));
+        json_array_append_new(fitted, json_real(c->observed[0] *
+                                                cxroi_sbg_survival(f->alpha, f->beta, (double)t)));
+    }
+    json_object_set_new(root, "observed", observed);
+    json_object_set_new(root, "fitted", fitted);
+    /* Retention of year t is the renewal at age t - 1: S(t) / S(t-1). */
+    for (size_t t = 1; t < c->n + c->years; t++) {
+        json_t *row = json_object();
+        if (!row)
+            break;
+        json_object_set_new(row, "year", json_integer((json_int_t)t));
+        json_object_set_new(row, "survival", json_real(cxroi_sbg_survival(f->alpha, f->beta, (double)t)));
+        json_object_set_new(row, "retention",
+                            json_real(cxroi_sbg_retention(f->alpha, f->beta, (double)(t - 1))));
+        json_object_set_new(row, "projected", json_boolean(t >= c->n));
+        json_array_append_new(projection, row);
+    }
+    json_object_set_new(root, "projection", projection);
+    return root;
+}
+
+static cxroi_error write_fit_json(const void *ctx, FILE *out)
+{
+    json_t *root = fit_json(ctx);
+    if (!root)
+        return CXROI_ERROR_NOMEM;
+    int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (rc != 0 || fputc('\n', out) == EOF)
+        return CXROI_ERROR_IO;
+    return CXROI_OK;
+}
+
+static cxroi_error write_fit_text(const void *ctx, FILE *out)
+{
+    const fit_ctx *c = ctx;
+    const cxroi_sbg_fit *f = c->fit;
+    fprintf(out, "Shifted-beta-geometric (sBG) retention fitted by maximum likelihood\n\n");
+    fprintf(out, "  alpha            %10.4f   (standard error %.4f)\n", f->alpha, f->alpha_se);
+    fprintf(out, "  beta             %10.4f   (standard error %.4f)\n", f->beta, f->beta_se);
+    fprintf(out, "  log-likelihood   %10.4f\n", f->log_likelihood);
+    fprintf(out, "  mean churn       %10.4f   (alpha / (alpha + beta), in the first year)\n\n",
+            f->alpha / (f->alpha + f->beta));
+    fprintf(out, "  Year    Observed      Fitted   Survival %%   Retention %%\n");
+    fprintf(out, "  ----  ----------  ----------  -----------  ------------\n");
+    for (size_t t = 0; t < c->n + c->years; t++) {
+        double s = cxroi_sbg_survival(f->alpha, f->beta, (double)t);
+        char obs[32];
+        if (t < c->n)
+            snprintf(obs, sizeof obs, "%10.1f", c->observed[t]);
+        else
+            snprintf(obs, sizeof obs, "%10s", "projected");
+        char ret[32];
+        if (t == 0)
+            snprintf(ret, sizeof ret, "%12s", "");
+        else
+            snprintf(ret, sizeof ret, "%12.2f", 100.0 * cxroi_sbg_retention(f->alpha, f->beta, (double)t - 1.0));
+        fprintf(out, "  %4zu  %s  %10.1f  %11.2f  %s\n", t, obs, c->observed[0] * s, 100.0 * s, ret);
+    }
+    fprintf(out, "\nRetention of year t = S(t) / S(t-1) = (beta + t - 1) / (alpha + beta + t - 1).\n"
+                 "Use it in a scenario as: retention_curve: {sbg: {alpha: %.4f, beta: %.4f}}\n",
+            f->alpha, f->beta);
+    return ferror(out) ? CXROI_ERROR_IO : CXROI_OK;
+}
+
+/* Parse "1000,869,743" into numbers; on a bad entry say which. */
+static bool parse_survival(const char *s, double *out, size_t *n)
+{
+    *n = 0;
+    const char *p = s;
+    while (*p) {
+        if (*n >= FIT_MAX_POINTS) {
+            usage_error("fit", NULL, "--survival has more than %d points", FIT_MAX_POINTS);
+            return false;
+        }
+        char *end = NULL;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (end == p || errno == ERANGE || !isfinite(v) || (*end != ',' && *end != '\0')) {
+            size_t len = strcspn(p, ",");
+            usage_error("fit", NULL,
+                        "--survival expects comma-separated numbers such as "
+                        "1000,631,468,382; entry %zu is '%.*s'",
+                        *n + 1, (int)(len < 40 ? len : 40), p);
+            return false;
+        }
+        out[(*n)++] = v;
+        p = *end == ',' ? end + 1 : end;
+        if (*end == ',' && *p == '\0') {
+            usage_error("fit", NULL, "--survival ends with a comma");
+            return false;
+        }
+    }
+    return true;
+}
+
+static int cmd_fit(int argc, char **argv)
+{
+    static const option_spec specs[] = {
+        {"survival", 's', true}, {"json", 0, true}, {"years", 0, true},
+        {"quiet", 'q', false},   {"help", 'h', false}};
+    enum { O_SURVIVAL, O_JSON, O_YEARS, O_QUIET, O_HELP };
+    arg_cursor c = {argc, argv, 0, false};
+    const char *survival = NULL, *json = NULL, *value = NULL;
+    bool quiet = false;
+    uint64_t years = 5;
+    size_t index = 0;
+    for (;;) {
+        int kind = next_arg(&c, "fit", specs, sizeof specs / sizeof specs[0], &index, &value);
+        if (kind == ARG_END)
+            break;
+        if (kind == ARG_ERROR)
+            return CXROI_EXIT_USAGE;
+        if (kind == ARG_POSITIONAL) {
+            usage_error("fit", NULL, "unexpected argument '%s'; give the curve with --survival",
+                        value);
+            return CXROI_EXIT_USAGE;
+        }
+        if (index == O_SURVIVAL)
+            survival = value;
+        else if (index == O_JSON)
+            json = value;
+        else if (index == O_YEARS && !parse_count("fit", "--years", value, 0, 100, &years))
+            return CXROI_EXIT_USAGE;
+        else if (index == O_QUIET)
+            quiet = true;
+        else if (index == O_HELP) {
+            fputs("Usage: cxroi fit --survival N0,N1,N2,... [--years N] [--json FILE|-] [--quiet]\n"
+                  "Fit the shifted-beta-geometric retention model (Fader & Hardie 2007) to a\n"
+                  "cohort's survival counts or fractions by maximum likelihood; print alpha,\n"
+                  "beta, the log-likelihood, fitted vs observed survival and N projected years\n"
+                  "(default 5).\n",
+                  stdout);
+            return CXROI_EXIT_OK;
+        }
+    }
+    if (!survival) {
+        usage_error("fit", NULL, "missing --survival, e.g. cxroi fit --survival 1000,631,468,382");
+        return CXROI_EXIT_USAGE;
+    }
+    double *points = malloc(FIT_MAX_POINTS * sizeof *points);
+    if (!points) {
+        fputs("cxroi fit: out of memory\n", stderr);
+        return CXROI_EXIT_INVALID;
+    }
+    size_t n = 0;
+    if (!parse_survival(survival, points, &n)) {
+        free(points);
+        return CXROI_EXIT_USAGE;
+    }
+    cxroi_sbg_fit fit;
+    char msg[256];
+    cxroi_error err = cxroi_sbg_fit_survival(points, n, &fit, msg, sizeof msg);
+    if (err != CXROI_OK) {
+        fprintf(stderr, "cxroi fit: error: cannot fit the survival curve: %s\n", msg);
+        free(points);
+        return CXROI_EXIT_INVALID;
+    }
+    fit_ctx ctx = {points, n, &fit, (size_t)years};
+    int status = CXROI_EXIT_OK;
+    bool json_to_stdout = json && strcmp(json, "-") == 0;
+    if (json)
+        status = write_output("fit", json, 0, write_fit_json, &ctx);
+    if (status == CXROI_EXIT_OK && !quiet) {
+        FILE *out = json_to_stdout ? stderr : stdout;
+        if (write_fit_text(&ctx, out) != CXROI_OK || fflush(out) != 0)
+            status = CXROI_EXIT_IO;
+    }
+    free(points);
+    return status;
+}
+
 /* ------------------------------------------------------------------------------------ */
 
 int cxroi_cli_main(int argc, char **argv)
@@ -1004,17 +1214,13 @@ int cxroi_cli_main(int argc, char **argv)
         return cmd_check(rest_argc, rest);
     if (strcmp(command, "init") == 0)
         return cmd_init(rest_argc, rest);
-    if (strcmp(command, "fit") == 0) {
-        fputs("cxroi fit: not implemented yet: sBG fitting lands with issue 5\n"
-              "(a scenario's `survival:` counts are already fitted by `cxroi run`)\n",
-              stderr);
-        return CXROI_EXIT_USAGE;
-    }
-    static const char *const commands[] = {"run", "check", "init", "help"};
+    if (strcmp(command, "fit") == 0)
+        return cmd_fit(rest_argc, rest);
+    static const char *const commands[] = {"run", "check", "init", "fit", "help"};
     if (command[0] == '-')
         usage_error(NULL, NULL, "unknown option '%s'; a command comes first: run, check or init",
                     command);
     else
-        usage_error(NULL, closest(command, commands, 4), "unknown command '%s'", command);
+        usage_error(NULL, closest(command, commands, 5), "unknown command '%s'", command);
     return CXROI_EXIT_USAGE;
 }

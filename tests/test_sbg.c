@@ -118,6 +118,38 @@ static void test_sbg_fit_rejects_unusable_curves(void **state)
                      CXROI_ERROR_ARGUMENT);
 }
 
+/*
+ * The fit is the maximum: moving alpha or beta by 1e-5 relative either way lowers the
+ * log-likelihood of Fader & Hardie's regular cohort, recomputed here from its definition.
+ */
+static double ll_regular(double a, double b)
+{
+    const double n[] = {1000, 631, 468, 382, 326, 289, 262, 241};
+    double ll = 0.0, s_prev = 1.0;
+    for (int t = 1; t < 8; t++) {
+        double s = cxroi_sbg_survival(a, b, t);
+        ll += (n[t - 1] - n[t]) * log(s_prev - s);
+        s_prev = s;
+    }
+    return ll + n[7] * log(s_prev);
+}
+
+static void test_sbg_fit_is_a_maximum(void **state)
+{
+    (void)state;
+    const double regular[] = {1000, 631, 468, 382, 326, 289, 262, 241};
+    cxroi_sbg_fit fit;
+    char msg[256];
+    assert_int_equal(cxroi_sbg_fit_survival(regular, 8, &fit, msg, sizeof msg), CXROI_OK);
+    double best = ll_regular(fit.alpha, fit.beta);
+    assert_float_equal(best, fit.log_likelihood, 1e-9 * fabs(best));
+    const double h = 1e-5;
+    assert_true(ll_regular(fit.alpha * (1 + h), fit.beta) < best);
+    assert_true(ll_regular(fit.alpha * (1 - h), fit.beta) < best);
+    assert_true(ll_regular(fit.alpha, fit.beta * (1 + h)) < best);
+    assert_true(ll_regular(fit.alpha, fit.beta * (1 - h)) < best);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -128,6 +160,7 @@ int main(void)
         cmocka_unit_test(test_sbg_fit_fractions_equal_counts),
         cmocka_unit_test(test_sbg_fit_recovers_generating_parameters),
         cmocka_unit_test(test_sbg_fit_rejects_unusable_curves),
+        cmocka_unit_test(test_sbg_fit_is_a_maximum),
     };
     return cmocka_run_group_tests_name("sbg", tests, NULL, NULL);
 }
