@@ -56,6 +56,9 @@ typedef struct loader {
     /* paths of inputs that were invalid, so references to them add no second error */
     char **failed;
     size_t n_failed;
+    /* A segment or initiative entry was dropped before its id was known: references to
+     * unknown ids may well mean it, so they add no second error. */
+    bool lost_segment, lost_initiative;
 } loader;
 
 /* ---------------------------------------------------------------------------------- */
@@ -151,31 +154,37 @@ static void describe_node(const cxroi_ynode *node, char *buf, size_t size)
     }
 }
 
-/* Levenshtein distance, for "did you mean" hints; small strings only. */
+/*
+ * Edit distance for "did you mean" hints: Levenshtein plus the swap of two adjacent
+ * letters as one edit (optimal string alignment), since "pret" for "pert" is one slip of
+ * the fingers, not two. Case-insensitive; small strings only.
+ */
 static size_t edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 63 || lb > 63)
         return 99;
-    size_t row[64];
+    size_t d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        d[0][j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
+        int ai = tolower((unsigned char)a[i - 1]);
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
-            size_t best = diag + cost;
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            int bj = tolower((unsigned char)b[j - 1]);
+            size_t best = d[i - 1][j - 1] + (ai == bj ? 0 : 1);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == bj && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
         }
     }
-    return row[lb];
+    return d[la][lb];
 }
 
 /* The closest of `candidates` to `word`, or NULL when none is close. */
@@ -252,13 +261,11 @@ static void check_keys(loader *L, const cxroi_ynode *map, const char *where,
             continue;
         const char *hint = closest(key->value, allowed, n_allowed);
         if (hint) {
-            error_at(L, key, "unknown key '%s' in %s; did you mean '%s'?", key->value, where,
-                     hint);
+            error_at(L, key, "unknown key '%s' in %s; did you mean '%s'?", key->value, where, hint);
         } else {
             char list[512];
             join_words(allowed, n_allowed, list, sizeof list);
-            error_at(L, key, "unknown key '%s' in %s; expected one of %s", key->value, where,
-                     list);
+            error_at(L, key, "unknown key '%s' in %s; expected one of %s", key->value, where, list);
         }
     }
 }
@@ -386,8 +393,9 @@ static bool get_int(loader *L, const cxroi_ynode *node, const char *path, long l
     else
         snprintf(what, sizeof what, "a whole number from %lld to %lld", lo, hi);
     if (node && node->type == CXROI_YNODE_MAP && cxroi_ynode_get(node, "dist")) {
-        error_at(L, node, "%s: expected %s, found a distribution; %s is structural and cannot "
-                          "be uncertain",
+        error_at(L, node,
+                 "%s: expected %s, found a distribution; %s is structural and cannot "
+                 "be uncertain",
                  path, what, path);
         return false;
     }
@@ -435,8 +443,8 @@ static bool in_domain(const domain *d, double v)
 /* ---------------------------------------------------------------------------------- */
 /* Distributions                                                                       */
 
-static const char *const DIST_NAMES[] = {"uniform", "triangular", "pert", "normal",
-                                         "lognormal", "beta", "discrete"};
+static const char *const DIST_NAMES[] = {"uniform",   "triangular", "pert",    "normal",
+                                         "lognormal", "beta",       "discrete"};
 
 /* Keys each family accepts (besides `dist` and `base`). */
 static const char *const KEYS_UNIFORM[] = {"dist", "min", "max", "base"};
@@ -529,8 +537,7 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
                 const cxroi_ynode *k = node->pairs[i].key;
                 static const char *const dist_key[] = {"dist"};
                 if (is_scalar(k) && closest(k->value, dist_key, 1)) {
-                    error_at(L, k, "unknown key '%s' in %s; did you mean 'dist'?", k->value,
-                             path);
+                    error_at(L, k, "unknown key '%s' in %s; did you mean 'dist'?", k->value, path);
                     return false;
                 }
             }
@@ -546,15 +553,14 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
             char found[128], list[256];
             describe_node(kind_node, found, sizeof found);
             join_words(DIST_NAMES, COUNT(DIST_NAMES), list, sizeof list);
-            const char *hint =
-                is_scalar(kind_node) ? closest(kind_node->value, DIST_NAMES, COUNT(DIST_NAMES))
-                                     : NULL;
+            const char *hint = is_scalar(kind_node)
+                                   ? closest(kind_node->value, DIST_NAMES, COUNT(DIST_NAMES))
+                                   : NULL;
             if (hint)
-                error_at(L, kind_node, "%s.dist: unknown distribution %s; did you mean '%s'?",
-                         path, found, hint);
+                error_at(L, kind_node, "%s.dist: unknown distribution %s; did you mean '%s'?", path,
+                         found, hint);
             else
-                error_at(L, kind_node, "%s.dist: expected one of %s, found %s", path, list,
-                         found);
+                error_at(L, kind_node, "%s.dist: expected one of %s, found %s", path, list, found);
             return false;
         }
         d->kind = kind;
@@ -591,8 +597,8 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
             check_keys(L, node, path, KEYS_LOGNORMAL, COUNT(KEYS_LOGNORMAL));
             ok &= dist_field(L, node, path, "mean", true, family, "mean, sd of the variable",
                              &d->mean, NULL);
-            ok &= dist_field(L, node, path, "sd", true, family, "mean, sd of the variable",
-                             &d->sd, NULL);
+            ok &= dist_field(L, node, path, "sd", true, family, "mean, sd of the variable", &d->sd,
+                             NULL);
             break;
         case CXROI_DIST_BETA:
             check_keys(L, node, path, KEYS_BETA, COUNT(KEYS_BETA));
@@ -601,8 +607,9 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
             ok &= dist_field(L, node, path, "min", false, family, "", &d->min, &d->has_min);
             ok &= dist_field(L, node, path, "max", false, family, "", &d->max, &d->has_max);
             if (ok && d->has_min != d->has_max) {
-                error_at(L, node, "%s: a beta distribution is scaled with both 'min' and 'max', "
-                                  "found only '%s'",
+                error_at(L, node,
+                         "%s: a beta distribution is scaled with both 'min' and 'max', "
+                         "found only '%s'",
                          path, d->has_min ? "min" : "max");
                 ok = false;
             }
@@ -629,8 +636,9 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
             ok &= number_list(L, probs, sub, &d->probs, &np, MAX_DISCRETE);
             d->n_values = nv;
             if (ok && nv != np) {
-                error_at(L, probs, "%s.probs: expected %zu probabilities (one per value), found %zu",
-                         path, nv, np);
+                error_at(L, probs,
+                         "%s.probs: expected %zu probabilities (one per value), found %zu", path,
+                         nv, np);
                 ok = false;
             }
             break;
@@ -658,8 +666,8 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
                 double lo, hi;
                 cxroi_dist_support(d, &lo, &hi);
                 snprintf(msg, sizeof msg,
-                         "expected a value the distribution can take, from %g to %g, found %g",
-                         lo, hi, d->base);
+                         "expected a value the distribution can take, from %g to %g, found %g", lo,
+                         hi, d->base);
             }
             error_at(L, at ? at : node, "%s%s%s: %s", path, field ? "." : "", field ? field : "",
                      msg);
@@ -818,34 +826,41 @@ static bool expect_seq(loader *L, const cxroi_ynode *node, const char *path, con
 /* ---------------------------------------------------------------------------------- */
 /* Segments                                                                            */
 
-static const char *const SEGMENT_KEYS[] = {
-    "id", "name", "customers", "revenue_per_customer", "margin", "cost_to_serve", "retention",
-    "retention_curve", "survival", "acquisitions_per_year"};
+static const char *const SEGMENT_KEYS[] = {"id",        "name",
+                                           "customers", "revenue_per_customer",
+                                           "margin",    "cost_to_serve",
+                                           "retention", "retention_curve",
+                                           "survival",  "acquisitions_per_year"};
 
 static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
 {
     char where[160], path[256];
     snprintf(where, sizeof where, "segments[%zu]", index);
-    if (!expect_map(L, node, where, "{id: mass, customers: 1200000, ...}"))
+    if (!expect_map(L, node, where, "{id: mass, customers: 1200000, ...}")) {
+        L->lost_segment = true;
         return;
+    }
     const cxroi_ynode *idn = cxroi_ynode_get(node, "id");
     char *id = NULL;
     if (!idn) {
-        error_at(L, node, "%s: missing 'id' (a short name such as 'mass' that initiatives "
-                          "refer to)",
+        error_at(L, node,
+                 "%s: missing 'id' (a short name such as 'mass' that initiatives "
+                 "refer to)",
                  where);
         check_keys(L, node, where, SEGMENT_KEYS, COUNT(SEGMENT_KEYS));
+        L->lost_segment = true;
         return;
     }
     snprintf(path, sizeof path, "%s.id", where);
     if (!get_id(L, idn, path, &id)) {
         check_keys(L, node, where, SEGMENT_KEYS, COUNT(SEGMENT_KEYS));
+        L->lost_segment = true;
         return;
     }
     cxroi_scenario *sc = L->sc;
     for (size_t i = 0; i < sc->n_segments; i++) {
         if (strcmp(sc->segments[i].id, id) == 0) {
-            error_at(L, idn, "segment '%s' is defined twice: here and at %s:%d:%d", id,
+            error_at(L, idn, "%s: segment '%s' is defined twice: here and at %s:%d:%d", path, id,
                      sc->segments[i].mark.file, sc->segments[i].mark.line,
                      sc->segments[i].mark.column);
             free(id);
@@ -857,8 +872,7 @@ static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
         free(id);
         return;
     }
-    if (!grow(L, (void **)&sc->segments, &L->cap_segments, sc->n_segments,
-              sizeof *sc->segments)) {
+    if (!grow(L, (void **)&sc->segments, &L->cap_segments, sc->n_segments, sizeof *sc->segments)) {
         free(id);
         return;
     }
@@ -907,9 +921,10 @@ static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
     const cxroi_ynode *surv = cxroi_ynode_get(node, "survival");
     int given = (ret != NULL) + (curve != NULL) + (surv != NULL);
     if (given == 0) {
-        error_at(L, idn, "%s: missing retention: give 'retention' (an annual rate such as 0.85), "
-                         "'retention_curve' ({sbg: {alpha, beta}, tenure}) or 'survival' "
-                         "(cohort counts)",
+        error_at(L, idn,
+                 "%s: missing retention: give 'retention' (an annual rate such as 0.85), "
+                 "'retention_curve' ({sbg: {alpha, beta}, tenure}) or 'survival' "
+                 "(cohort counts)",
                  where);
         return;
     }
@@ -917,8 +932,9 @@ static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
         const cxroi_ynode *second = surv ? surv : curve;
         const char *first_key = ret ? "retention" : "retention_curve";
         const char *second_key = surv ? "survival" : "retention_curve";
-        error_at(L, second, "%s: expected only one of 'retention', 'retention_curve' and "
-                            "'survival', found both '%s' and '%s'",
+        error_at(L, second,
+                 "%s: expected only one of 'retention', 'retention_curve' and "
+                 "'survival', found both '%s' and '%s'",
                  where, first_key, second_key);
         return;
     }
@@ -977,8 +993,9 @@ static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
      * is written, in the words of a cohort table, and all of them at once. */
     bool usable = true;
     if (s->n_survival < 3) {
-        error_at(L, surv, "%s: expected at least 3 cohort counts (the cohort at the start, then "
-                          "its size after each of at least 2 years), found %zu",
+        error_at(L, surv,
+                 "%s: expected at least 3 cohort counts (the cohort at the start, then "
+                 "its size after each of at least 2 years), found %zu",
                  path, s->n_survival);
         usable = false;
     }
@@ -987,13 +1004,16 @@ static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
         snprintf(ip, sizeof ip, "%s[%zu]", path, i);
         const cxroi_ynode *item = surv->items[i];
         if (!(s->survival[i] > 0.0)) {
-            error_at(L, item, "%s: expected a count > 0 (a cohort that has shrunk to nothing "
-                              "cannot be fitted; drop that year and the ones after it), found %s",
+            error_at(L, item,
+                     "%s: expected a count > 0 (a cohort that has shrunk to nothing "
+                     "cannot be fitted; drop that year and the ones after it), found %s",
                      ip, item->value);
             usable = false;
+            break; /* the years after a zero are moot */
         } else if (i > 0 && s->survival[i] > s->survival[i - 1]) {
-            error_at(L, item, "%s: a cohort cannot grow: expected at most %s (the year before), "
-                              "found %s",
+            error_at(L, item,
+                     "%s: a cohort cannot grow: expected at most %s (the year before), "
+                     "found %s",
                      ip, surv->items[i - 1]->value, item->value);
             usable = false;
         }
@@ -1032,8 +1052,8 @@ static void read_touchpoints(loader *L, const cxroi_ynode *node)
         bool dup = false;
         for (size_t j = 0; j < sc->n_touchpoints; j++) {
             if (strcmp(sc->touchpoints[j], id) == 0) {
-                error_at(L, item, "touchpoint '%s' is listed twice: here and at %s:%d:%d", id,
-                         L->touchpoint_marks[j].file, L->touchpoint_marks[j].line,
+                error_at(L, item, "%s: touchpoint '%s' is listed twice: here and at %s:%d:%d", path,
+                         id, L->touchpoint_marks[j].file, L->touchpoint_marks[j].line,
                          L->touchpoint_marks[j].column);
                 dup = true;
             }
@@ -1067,9 +1087,9 @@ static void read_touchpoints(loader *L, const cxroi_ynode *node)
 /* ---------------------------------------------------------------------------------- */
 /* Initiatives                                                                         */
 
-static const char *const INITIATIVE_KEYS[] = {"id", "name", "kind", "touchpoints", "start",
-                                              "ramp_years", "costs", "effects", "benefits",
-                                              "risk_adjustment"};
+static const char *const INITIATIVE_KEYS[] = {"id",       "name",           "kind",  "touchpoints",
+                                              "start",    "ramp_years",     "costs", "effects",
+                                              "benefits", "risk_adjustment"};
 static const char *const EFFECT_KEYS[] = {"retention", "churn", "revenue", "cost_to_serve",
                                           "acquisitions"};
 
@@ -1145,8 +1165,9 @@ static void read_touchpoint_weights(loader *L, cxroi_initiative *in, const cxroi
     if (node->type != CXROI_YNODE_MAP) {
         char found[128];
         describe_node(node, found, sizeof found);
-        error_at(L, node, "%s: expected a list of touchpoints or weights such as {onboarding: "
-                          "0.7, mobile_app: 0.3}, found %s",
+        error_at(L, node,
+                 "%s: expected a list of touchpoints or weights such as {onboarding: "
+                 "0.7, mobile_app: 0.3}, found %s",
                  path, found);
         return;
     }
@@ -1206,6 +1227,8 @@ static void read_effects(loader *L, cxroi_initiative *in, const cxroi_ynode *nod
         if (!is_scalar(k))
             continue;
         size_t seg = cxroi_scenario_find_segment(sc, k->value);
+        if (seg == CXROI_NONE && L->lost_segment)
+            continue; /* probably the segment already reported as unusable */
         if (seg == CXROI_NONE) {
             char *ids[MAX_SEGMENTS];
             for (size_t s = 0; s < sc->n_segments; s++)
@@ -1225,8 +1248,9 @@ static void read_effects(loader *L, cxroi_initiative *in, const cxroi_ynode *nod
         const cxroi_ynode *r = cxroi_ynode_get(v, "retention");
         const cxroi_ynode *c = cxroi_ynode_get(v, "churn");
         if (r && c) {
-            error_at(L, c, "%s: give either 'retention' (absolute change) or 'churn' (relative "
-                           "change of the churn rate), not both",
+            error_at(L, c,
+                     "%s: give either 'retention' (absolute change) or 'churn' (relative "
+                     "change of the churn rate), not both",
                      sp);
         }
         struct {
@@ -1256,23 +1280,27 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
     cxroi_scenario *sc = L->sc;
     char where[160], path[300];
     snprintf(where, sizeof where, "initiatives[%zu]", index);
-    if (!expect_map(L, node, where, "{id: onboarding, costs: {upfront: 2.0e6}, effects: ...}"))
+    if (!expect_map(L, node, where, "{id: onboarding, costs: {upfront: 2.0e6}, effects: ...}")) {
+        L->lost_initiative = true;
         return;
+    }
     const cxroi_ynode *idn = cxroi_ynode_get(node, "id");
     char *id = NULL;
     if (!idn) {
         error_at(L, node, "%s: missing 'id' (a short name such as 'onboarding')", where);
         check_keys(L, node, where, INITIATIVE_KEYS, COUNT(INITIATIVE_KEYS));
+        L->lost_initiative = true;
         return;
     }
     snprintf(path, sizeof path, "%s.id", where);
     if (!get_id(L, idn, path, &id)) {
         check_keys(L, node, where, INITIATIVE_KEYS, COUNT(INITIATIVE_KEYS));
+        L->lost_initiative = true;
         return;
     }
     for (size_t i = 0; i < sc->n_initiatives; i++) {
         if (strcmp(sc->initiatives[i].id, id) == 0) {
-            error_at(L, idn, "initiative '%s' is defined twice: here and at %s:%d:%d", id,
+            error_at(L, idn, "%s: initiative '%s' is defined twice: here and at %s:%d:%d", path, id,
                      sc->initiatives[i].mark.file, sc->initiatives[i].mark.line,
                      sc->initiatives[i].mark.column);
             free(id);
@@ -1322,8 +1350,15 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
     long long v = 0;
     const cxroi_ynode *start = cxroi_ynode_get(node, "start");
     snprintf(path, sizeof path, "%s.start", where);
-    if (start && get_int(L, start, path, 0, CXROI_MAX_HORIZON, &v))
+    if (start && get_int(L, start, path, 0, CXROI_MAX_HORIZON, &v)) {
         in->start = (int)v;
+        /* The horizon is read before any initiative; 0 means it was invalid. */
+        if (sc->horizon > 0 && in->start > sc->horizon)
+            error_at(L, start,
+                     "%s: expected a delay from 0 to the horizon (%d years), found %d; "
+                     "shorten the delay or lengthen the horizon",
+                     path, sc->horizon, in->start);
+    }
     const cxroi_ynode *ramp = cxroi_ynode_get(node, "ramp_years");
     snprintf(path, sizeof path, "%s.ramp_years", where);
     if (ramp && get_int(L, ramp, path, 0, CXROI_MAX_HORIZON, &v))
@@ -1362,11 +1397,16 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
         }
     }
     const cxroi_ynode *effects = cxroi_ynode_get(node, "effects");
+    bool no_effects = !effects || (effects->type == CXROI_YNODE_MAP && effects->count == 0);
+    if (in->kind == CXROI_INITIATIVE_CX && no_effects && !benefits)
+        warning_at(L, idn, "%s has neither 'effects' nor 'benefits': it can only cost money",
+                   where);
     if (effects) {
         if (in->kind == CXROI_INITIATIVE_OTHER)
-            error_at(L, effects, "%s.effects: a 'kind: other' initiative acts through "
-                                 "'benefits', not through customer effects; remove 'kind: "
-                                 "other' or the effects",
+            error_at(L, effects,
+                     "%s.effects: a 'kind: other' initiative acts through "
+                     "'benefits', not through customer effects; remove 'kind: "
+                     "other' or the effects",
                      where);
         else
             read_effects(L, in, effects, where);
@@ -1395,8 +1435,9 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
                 if (x >= 0.0 && x <= 1.0)
                     in->risk_benefits = x;
                 else
-                    error_at(L, b, "%s: expected a fraction from 0 to 1 (0.15 lowers benefits by "
-                                   "15 %%), found %s",
+                    error_at(L, b,
+                             "%s: expected a fraction from 0 to 1 (0.15 lowers benefits by "
+                             "15 %%), found %s",
                              rp, b->value);
             }
             snprintf(rp, sizeof rp, "%s.costs", path);
@@ -1404,8 +1445,9 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
                 if (x >= 0.0 && x <= 10.0)
                     in->risk_costs = x;
                 else
-                    error_at(L, c, "%s: expected a fraction from 0 to 10 (0.05 raises costs by "
-                                   "5 %%), found %s",
+                    error_at(L, c,
+                             "%s: expected a fraction from 0 to 10 (0.05 raises costs by "
+                             "5 %%), found %s",
                              rp, c->value);
             }
         }
@@ -1415,16 +1457,17 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
 /* ---------------------------------------------------------------------------------- */
 /* Top level: settings, correlations, portfolio                                        */
 
-static const char *const TOP_KEYS[] = {"cxroi", "name", "currency", "horizon", "discount_rate",
-                                       "terminal_value", "simulation", "include", "segments",
-                                       "touchpoints", "initiatives", "correlations",
-                                       "portfolio"};
+static const char *const TOP_KEYS[] = {
+    "cxroi",          "name",         "currency", "horizon",  "discount_rate",
+    "terminal_value", "simulation",   "include",  "segments", "touchpoints",
+    "initiatives",    "correlations", "portfolio"};
 static const char *const INCLUDED_KEYS[] = {"segments", "touchpoints", "initiatives"};
 
 static void read_simulation(loader *L, const cxroi_ynode *node)
 {
-    if (!expect_map(L, node, "simulation", "{iterations: 20000, seed: 7, sampling: "
-                                           "latin_hypercube}"))
+    if (!expect_map(L, node, "simulation",
+                    "{iterations: 20000, seed: 7, sampling: "
+                    "latin_hypercube}"))
         return;
     static const char *const KEYS[] = {"iterations", "seed", "sampling", "precision"};
     check_keys(L, node, "simulation", KEYS, COUNT(KEYS));
@@ -1456,14 +1499,15 @@ static void read_simulation(loader *L, const cxroi_ynode *node)
     }
     const cxroi_ynode *prec = cxroi_ynode_get(node, "precision");
     double p;
-    if (prec && get_number(L, prec, "simulation.precision", "a relative precision such as 0.01",
-                           &p)) {
+    if (prec &&
+        get_number(L, prec, "simulation.precision", "a relative precision such as 0.01", &p)) {
         if (p > 0.0 && p < 1.0) {
             sim->has_precision = true;
             sim->precision = p;
         } else {
-            error_at(L, prec, "simulation.precision: expected a relative precision between 0 "
-                              "and 1 (0.01 = 1 %%), found %s",
+            error_at(L, prec,
+                     "simulation.precision: expected a relative precision between 0 "
+                     "and 1 (0.01 = 1 %%), found %s",
                      prec->value);
         }
     }
@@ -1475,8 +1519,9 @@ static size_t correlation_param(loader *L, const cxroi_ynode *node, const char *
     if (!is_scalar(node) || cxroi_ynode_is_null(node)) {
         char found[128];
         describe_node(node, found, sizeof found);
-        error_at(L, node, "%s: expected the key path of a distribution such as "
-                          "initiatives.onboarding.costs.upfront, found %s",
+        error_at(L, node,
+                 "%s: expected the key path of a distribution such as "
+                 "initiatives.onboarding.costs.upfront, found %s",
                  path, found);
         return CXROI_NONE;
     }
@@ -1501,14 +1546,16 @@ static size_t correlation_param(loader *L, const cxroi_ynode *node, const char *
             error_at(L, node, "%s: no input '%s' in the scenario; did you mean '%s'?", path,
                      node->value, best);
         else
-            error_at(L, node, "%s: no input '%s' in the scenario; paths look like "
-                              "initiatives.<id>.costs.upfront or segments.<id>.retention",
+            error_at(L, node,
+                     "%s: no input '%s' in the scenario; paths look like "
+                     "initiatives.<id>.costs.upfront or segments.<id>.retention",
                      path, node->value);
         return CXROI_NONE;
     }
     if (!cxroi_dist_is_uncertain(&sc->params[p].dist)) {
-        error_at(L, node, "%s: '%s' is a fixed number, not a distribution; only uncertain "
-                          "inputs can be correlated",
+        error_at(L, node,
+                 "%s: '%s' is a fixed number, not a distribution; only uncertain "
+                 "inputs can be correlated",
                  path, node->value);
         return CXROI_NONE;
     }
@@ -1536,7 +1583,8 @@ static void read_correlations(loader *L, const cxroi_ynode *node)
             continue;
         }
         snprintf(sub, sizeof sub, "%s.between", path);
-        if (!expect_seq(L, between, sub, "[initiatives.a.costs.upfront, initiatives.a.costs.annual]"))
+        if (!expect_seq(L, between, sub,
+                        "[initiatives.a.costs.upfront, initiatives.a.costs.annual]"))
             continue;
         if (between->count != 2) {
             error_at(L, between, "%s: expected exactly 2 inputs, found %zu", sub, between->count);
@@ -1566,8 +1614,9 @@ static void read_correlations(loader *L, const cxroi_ynode *node)
         for (size_t j = 0; j < sc->n_correlations; j++) {
             const cxroi_correlation *c = &sc->correlations[j];
             if ((c->a == a && c->b == b) || (c->a == b && c->b == a)) {
-                error_at(L, item, "%s: the correlation of '%s' and '%s' is already given at "
-                                  "line %d",
+                error_at(L, item,
+                         "%s: the correlation of '%s' and '%s' is already given at "
+                         "line %d",
                          path, sc->params[a].path, sc->params[b].path, c->mark.line);
                 dup = true;
             }
@@ -1664,11 +1713,22 @@ static void check_correlation_matrix(loader *L, const cxroi_ynode *node)
         }
         if (used >= sizeof names)
             used = sizeof names - 1;
-        const cxroi_ynode *at = node;
-        error_at(L, at,
-                 "correlations: the rank correlations between %s are inconsistent (the matrix "
-                 "is not positive definite); weaken them so they can hold together",
-                 names);
+        /* Point at the last correlation among those inputs: the one that tipped the set
+         * over, and the line to change first. */
+        cxroi_mark at = mark_of(L, node);
+        for (size_t i = 0; i < sc->n_correlations; i++) {
+            bool ina = false, inb = false;
+            for (size_t j = 0; j < failing; j++) {
+                ina |= idx[j] == sc->correlations[i].a;
+                inb |= idx[j] == sc->correlations[i].b;
+            }
+            if (ina && inb)
+                at = sc->correlations[i].mark;
+        }
+        cxroi_diag_add(L->diag, CXROI_SEVERITY_ERROR, at.file, at.line, at.column,
+                       "correlations: the rank correlations between %s are inconsistent (the "
+                       "matrix is not positive definite); weaken them so they can hold together",
+                       names);
     }
     gsl_matrix_free(m);
     free(idx);
@@ -1696,6 +1756,8 @@ static bool read_group(loader *L, const cxroi_ynode *node, const char *path, cxr
             continue;
         }
         size_t k = cxroi_scenario_find_initiative(sc, item->value);
+        if (k == CXROI_NONE && L->lost_initiative)
+            continue; /* probably the initiative already reported as unusable */
         if (k == CXROI_NONE) {
             char *ids[MAX_INITIATIVES];
             for (size_t j = 0; j < sc->n_initiatives; j++)
@@ -1714,8 +1776,7 @@ static void read_portfolio(loader *L, const cxroi_ynode *node)
     cxroi_scenario *sc = L->sc;
     if (!expect_map(L, node, "portfolio", "{budget: 4.0e6}"))
         return;
-    static const char *const KEYS[] = {"budget", "max_loss_probability", "must_fund",
-                                       "exclusive"};
+    static const char *const KEYS[] = {"budget", "max_loss_probability", "must_fund", "exclusive"};
     check_keys(L, node, "portfolio", KEYS, COUNT(KEYS));
     cxroi_portfolio_spec *p = &sc->portfolio;
     const cxroi_ynode *budget = cxroi_ynode_get(node, "budget");
@@ -1730,14 +1791,15 @@ static void read_portfolio(loader *L, const cxroi_ynode *node)
         }
     }
     const cxroi_ynode *mlp = cxroi_ynode_get(node, "max_loss_probability");
-    if (mlp && get_number(L, mlp, "portfolio.max_loss_probability", "a probability from 0 to 1",
-                          &v)) {
+    if (mlp &&
+        get_number(L, mlp, "portfolio.max_loss_probability", "a probability from 0 to 1", &v)) {
         if (v >= 0.0 && v <= 1.0) {
             p->has_max_loss_probability = true;
             p->max_loss_probability = v;
         } else {
-            error_at(L, mlp, "portfolio.max_loss_probability: expected a probability from 0 to "
-                             "1, found %s",
+            error_at(L, mlp,
+                     "portfolio.max_loss_probability: expected a probability from 0 to "
+                     "1, found %s",
                      mlp->value);
         }
     }
@@ -1809,8 +1871,9 @@ static void read_includes(loader *L, const cxroi_ynode *node, const char *base_d
     } else {
         char found[128];
         describe_node(node, found, sizeof found);
-        error_at(L, node, "include: expected a list of file paths such as "
-                          "[../models/retail-banking.yaml], found %s",
+        error_at(L, node,
+                 "include: expected a list of file paths such as "
+                 "[../models/retail-banking.yaml], found %s",
                  found);
         return;
     }
@@ -1833,9 +1896,15 @@ static void read_includes(loader *L, const cxroi_ynode *node, const char *base_d
             snprintf(full, sizeof full, "%s", item->value);
         else
             snprintf(full, sizeof full, "%s/%s", base_dir, item->value);
+        /* Compare with every file named so far, including those that failed to parse,
+         * so a broken file included twice is reported once. */
+        if (strcmp(L->sc->files[0], full) == 0) {
+            error_at(L, item, "%s: a scenario cannot include itself ('%s')", ip, item->value);
+            continue;
+        }
         bool dup = false;
-        for (size_t f = 0; f < L->n_files; f++)
-            if (strcmp(L->files[f].name, full) == 0)
+        for (size_t f = 1; f < L->sc->n_files; f++)
+            if (strcmp(L->sc->files[f], full) == 0)
                 dup = true;
         if (dup) {
             error_at(L, item, "%s: '%s' is included twice", ip, item->value);
@@ -1859,8 +1928,8 @@ static void read_includes(loader *L, const cxroi_ynode *node, const char *base_d
         /* Syntax errors of the included file are reported where they are. */
         for (size_t k = 0; k < cxroi_diag_count(probe); k++) {
             const cxroi_diag_entry *entry = cxroi_diag_get(probe, k);
-            cxroi_diag_add(L->diag, entry->severity, entry->file, entry->line, entry->column,
-                           "%s", entry->message);
+            cxroi_diag_add(L->diag, entry->severity, entry->file, entry->line, entry->column, "%s",
+                           entry->message);
         }
         cxroi_diag_free(probe);
         if (e == CXROI_ERROR_NOMEM)
@@ -1882,8 +1951,9 @@ static bool check_included_root(loader *L, const cxroi_ynode *root)
         return false;
     }
     if (root->type != CXROI_YNODE_MAP) {
-        error_at(L, root, "an included file must be a mapping with 'segments', 'touchpoints' "
-                          "and/or 'initiatives'");
+        error_at(L, root,
+                 "an included file must be a mapping with 'segments', 'touchpoints' "
+                 "and/or 'initiatives'");
         return false;
     }
     for (size_t i = 0; i < root->count; i++) {
@@ -1899,15 +1969,17 @@ static bool check_included_root(loader *L, const cxroi_ynode *root)
         for (size_t j = 0; j < COUNT(TOP_KEYS); j++)
             top |= strcmp(k->value, TOP_KEYS[j]) == 0;
         if (top) {
-            error_at(L, k, "'%s' cannot be set in an included file; included files hold only "
-                           "'segments', 'touchpoints' and 'initiatives' (set it in the main "
-                           "scenario)",
+            error_at(L, k,
+                     "'%s' cannot be set in an included file; included files hold only "
+                     "'segments', 'touchpoints' and 'initiatives' (set it in the main "
+                     "scenario)",
                      k->value);
         } else {
             const char *hint = closest(k->value, INCLUDED_KEYS, COUNT(INCLUDED_KEYS));
             error_at(L, k, "unknown key '%s' in the included file; %s%s%s", k->value,
-                     hint ? "did you mean '" : "expected 'segments', 'touchpoints' or "
-                                              "'initiatives'",
+                     hint ? "did you mean '"
+                          : "expected 'segments', 'touchpoints' or "
+                            "'initiatives'",
                      hint ? hint : "", hint ? "'?" : "");
         }
     }
@@ -1946,8 +2018,9 @@ static void read_settings(loader *L, const cxroi_ynode *root)
         } else {
             char found[128];
             describe_node(cur, found, sizeof found);
-            error_at(L, cur, "currency: expected an ISO 4217 code of three capital letters such "
-                             "as EUR, USD or GBP, found %s",
+            error_at(L, cur,
+                     "currency: expected an ISO 4217 code of three capital letters such "
+                     "as EUR, USD or GBP, found %s",
                      found);
         }
     }
@@ -1962,8 +2035,9 @@ static void read_settings(loader *L, const cxroi_ynode *root)
 
     const cxroi_ynode *d = cxroi_ynode_get(root, "discount_rate");
     if (!d)
-        error_at(L, root, "missing 'discount_rate' (the annual rate used to discount cash "
-                          "flows, e.g. 0.09)");
+        error_at(L, root,
+                 "missing 'discount_rate' (the annual rate used to discount cash "
+                 "flows, e.g. 0.09)");
     else
         sc->discount_rate = add_param(L, d, "discount_rate", &D_RATE);
 
@@ -2071,6 +2145,10 @@ static void for_each_section(loader *L, const char *key,
             describe_node(sec, found, sizeof found);
             error_at(L, sec, "%s: expected a list (each entry starting with '- id: ...'), found %s",
                      key, found);
+            if (strcmp(key, "segments") == 0)
+                L->lost_segment = true;
+            else
+                L->lost_initiative = true;
             continue;
         }
         for (size_t i = 0; i < sec->count && !L->nomem; i++)
@@ -2084,25 +2162,9 @@ static void check_scenario(loader *L, const cxroi_ynode *root)
     cxroi_scenario *sc = L->sc;
     L->file = L->files[0].name;
     if (sc->n_initiatives == 0 && cxroi_diag_error_count(L->diag) == 0)
-        error_at(L, root, "the scenario has no initiatives; add an 'initiatives' list (see "
-                          "'cxroi init' for a starter)");
-    for (size_t i = 0; i < sc->n_initiatives; i++) {
-        cxroi_initiative *in = &sc->initiatives[i];
-        if (sc->horizon > 0 && in->start > sc->horizon) {
-            cxroi_diag_add(L->diag, CXROI_SEVERITY_ERROR, in->mark.file, in->mark.line,
-                           in->mark.column,
-                           "initiatives.%s.start: the start (%d) is after the horizon (%d "
-                           "years); shorten the delay or lengthen the horizon",
-                           in->id, in->start, sc->horizon);
-        }
-        if (in->kind == CXROI_INITIATIVE_CX && in->n_effects == 0 &&
-            in->benefit_annual == CXROI_NONE)
-            cxroi_diag_add(L->diag, CXROI_SEVERITY_WARNING, in->mark.file, in->mark.line,
-                           in->mark.column,
-                           "initiatives.%s has neither effects nor benefits: it can only cost "
-                           "money",
-                           in->id);
-    }
+        error_at(L, root,
+                 "the scenario has no initiatives; add an 'initiatives' list (see "
+                 "'cxroi init' for a starter)");
 }
 
 static cxroi_error load(loader *L, cxroi_ydoc *top_doc, const char *base_dir)
@@ -2120,13 +2182,15 @@ static cxroi_error load(loader *L, cxroi_ydoc *top_doc, const char *base_dir)
 
     const cxroi_ynode *root = cxroi_ydoc_root(top_doc);
     if (!root) {
-        error_at(L, NULL, "the scenario is empty; start from 'cxroi init' to get a commented "
-                          "example");
+        error_at(L, NULL,
+                 "the scenario is empty; start from 'cxroi init' to get a commented "
+                 "example");
         return CXROI_ERROR_SCENARIO;
     }
     if (root->type != CXROI_YNODE_MAP) {
-        error_at(L, root, "expected a scenario (a mapping of keys such as 'cxroi: 1', "
-                          "'horizon: 5', ...), found %s",
+        error_at(L, root,
+                 "expected a scenario (a mapping of keys such as 'cxroi: 1', "
+                 "'horizon: 5', ...), found %s",
                  root->type == CXROI_YNODE_SEQ ? "a list" : "a single value");
         return CXROI_ERROR_SCENARIO;
     }
@@ -2142,8 +2206,8 @@ static cxroi_error load(loader *L, cxroi_ydoc *top_doc, const char *base_dir)
     for_each_section(L, "segments", read_segment);
     for (size_t f = 0; f < L->n_files; f++) {
         const cxroi_ynode *r = cxroi_ydoc_root(L->files[f].doc);
-        const cxroi_ynode *tp = r && r->type == CXROI_YNODE_MAP ? cxroi_ynode_get(r, "touchpoints")
-                                                                : NULL;
+        const cxroi_ynode *tp =
+            r && r->type == CXROI_YNODE_MAP ? cxroi_ynode_get(r, "touchpoints") : NULL;
         if (tp) {
             L->file = L->files[f].name;
             read_touchpoints(L, tp);
@@ -2232,8 +2296,7 @@ cxroi_error cxroi_scenario_load(const char *path, cxroi_diag *diag, cxroi_scenar
 }
 
 cxroi_error cxroi_scenario_load_string(const char *text, size_t length, const char *name,
-                                       const char *base_dir, cxroi_diag *diag,
-                                       cxroi_scenario **out)
+                                       const char *base_dir, cxroi_diag *diag, cxroi_scenario **out)
 {
     *out = NULL;
     cxroi_ydoc *doc = NULL;
