@@ -216,8 +216,9 @@ cxroi_error cxroi_sbg_fit_survival(const double *survival, size_t n, cxroi_sbg_f
         }
     }
     if (best_status != GSL_SUCCESS || best_a > 1e7 || best_b > 1e7) {
-        snprintf(msg, msg_size, "the maximum-likelihood fit did not converge (the curve looks "
-                                "like constant retention: use 'retention' instead)");
+        snprintf(msg, msg_size, "no maximum-likelihood fit exists: retention does not rise "
+                                "with the cohort's age, as the sBG model needs; use constant "
+                                "retention ('retention: R') instead");
         return CXROI_ERROR_NO_SOLUTION;
     }
     newton_polish(&c, &best_a, &best_b);

@@ -248,9 +248,7 @@ static void test_cli_help_and_version(void **state)
     assert_int_equal(RUN(f, "--help"), 0);
     assert_contains(f->out, "run [SCENARIO]");
     assert_contains(f->out, "Exit status");
-    char *help = slurp(f->out);
-    assert_null(strstr(help, "fit")); /* not offered until it exists */
-    free(help);
+    assert_contains(f->out, "fit --survival");
     assert_int_equal(RUN(f, "help"), 0);
     assert_contains(f->out, "Usage: cxroi");
     assert_int_equal(RUN(f, "run", "--help"), 0);
@@ -259,11 +257,40 @@ static void test_cli_help_and_version(void **state)
     assert_contains(f->out, "cxroi ");
 }
 
-static void test_cli_fit_not_implemented(void **state)
+/*
+ * cxroi fit on Fader & Hardie's (2007) "high end" cohort: the published estimates are
+ * alpha = 0.668, beta = 3.806 (three decimals, so 5e-4), LL = -1611.2.
+ */
+static void test_cli_fit_survival(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(RUN(f, "fit", "--survival", "1000,869,743"), 2);
-    assert_contains(f->err, "not implemented yet");
+    assert_int_equal(RUN(f, "fit", "--survival", "1000,869,743,653,593,551,517,491", "--json",
+                         "-", "--quiet"),
+                     0);
+    json_error_t jerr;
+    json_t *root = json_load_file(f->out, 0, &jerr);
+    assert_non_null(root);
+    assert_float_equal(json_real_value(json_object_get(root, "alpha")), 0.668, 5e-4);
+    assert_float_equal(json_real_value(json_object_get(root, "beta")), 3.806, 5e-4);
+    assert_float_equal(json_real_value(json_object_get(root, "log_likelihood")), -1611.2, 0.05);
+    assert_int_equal(json_array_size(json_object_get(root, "fitted")), 8);
+    /* 7 observed years plus 5 projected by default */
+    assert_int_equal(json_array_size(json_object_get(root, "projection")), 12);
+    json_decref(root);
+    assert_int_equal(RUN(f, "fit", "--survival", "1000,631,468"), 0);
+    assert_contains(f->out, "alpha");
+    assert_contains(f->out, "retention_curve");
+    /* unusable curves: 1; malformed arguments: 2 */
+    assert_int_equal(RUN(f, "fit", "--survival", "1000,1100,900"), 1);
+    assert_contains(f->err, "cannot grow");
+    assert_int_equal(RUN(f, "fit", "--survival", "1000,800"), 1);
+    /* retention falling with age (0.869 then 0.855) has no sBG optimum: alpha, beta -> inf */
+    assert_int_equal(RUN(f, "fit", "--survival", "1000,869,743"), 1);
+    assert_contains(f->err, "constant retention");
+    assert_int_equal(RUN(f, "fit", "--survival", "1000,abc,3"), 2);
+    assert_contains(f->err, "entry 2 is 'abc'");
+    assert_int_equal(RUN(f, "fit"), 2);
+    assert_contains(f->err, "missing --survival");
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -704,7 +731,7 @@ int main(void)
         T(test_cli_unknown_command),
         T(test_cli_bad_options),
         T(test_cli_help_and_version),
-        T(test_cli_fit_not_implemented),
+        T(test_cli_fit_survival),
         T(test_cli_missing_file),
         T(test_cli_invalid_scenario),
         T(test_cli_check_examples),
