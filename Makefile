@@ -5,7 +5,7 @@ SAN_BUILD ?= build-san
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build run test sanitize bench format clean
+.PHONY: all deps configure build run test sanitize valgrind bench format clean
 
 all: build
 
@@ -31,6 +31,10 @@ sanitize: deps
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS)
+
+# The program on every example and on invalid scenarios under valgrind memcheck.
+valgrind: build
+	@scripts/valgrind-check $(BUILD)/cxroi
 
 bench: build
 	@bench/run
