@@ -1,6 +1,7 @@
 /* The `cxroi` command line (SPEC.md "Command line"): parse, dispatch, map every failure
  * to its exit status. The work itself is the library's. */
 #include "cli_internal.h"
+#include "suggest_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -84,47 +85,6 @@ static void usage_error(const char *command, const char *hint, const char *fmt, 
     fputs("\nsee 'cxroi --help'\n", stderr);
 }
 
-/* Edit distance of two short words (commands, option names), for "did you mean". */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 31 || lb > 31)
-        return (size_t)-1;
-    size_t row[32];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
-/* The closest of @p words to @p s when it is a plausible typo, else NULL. */
-static const char *closest(const char *s, const char *const *words, size_t n)
-{
-    const char *best = NULL;
-    size_t best_d = 3; /* at most two edits */
-    for (size_t i = 0; i < n; i++) {
-        size_t d = edit_distance(s, words[i]);
-        if (d < best_d) {
-            best_d = d;
-            best = words[i];
-        }
-    }
-    return best;
-}
-
 /* ------------------------------------------------------------------------------------ */
 /* Option parsing: long options as --name VALUE or --name=VALUE, short ones as -n VALUE
  * or -nVALUE, positional arguments anywhere, "--" ends the options. */
@@ -177,7 +137,7 @@ static int next_arg(arg_cursor *c, const char *command, const option_spec *specs
             for (size_t i = 0; i < n_specs && n < 16; i++)
                 names[n++] = specs[i].long_name;
             snprintf(buf, sizeof buf, "%.*s", (int)(len < 32 ? len : 32), name);
-            const char *guess = closest(buf, names, n);
+            const char *guess = cxroi_suggest(buf, names, n);
             char hint[48];
             if (guess)
                 snprintf(hint, sizeof hint, "--%s", guess);
@@ -459,7 +419,7 @@ static int cmd_run(int argc, char **argv)
                 options.sampling = CXROI_SAMPLING_LATIN_HYPERCUBE;
             } else {
                 static const char *const kinds[] = {"monte_carlo", "latin_hypercube"};
-                usage_error("run", closest(value, kinds, 2),
+                usage_error("run", cxroi_suggest(value, kinds, 2),
                             "--sampling expects monte_carlo or latin_hypercube, got '%s'",
                             value);
                 return CXROI_EXIT_USAGE;
@@ -624,7 +584,7 @@ static int compare_names(const void *a, const void *b)
 static void list_models(FILE *out, const char *models_dir)
 {
     DIR *d = opendir(models_dir);
-    char *names[64];
+    char *names[64] = {NULL};
     size_t n = 0;
     if (d) {
         struct dirent *e;
@@ -1221,6 +1181,6 @@ int cxroi_cli_main(int argc, char **argv)
         usage_error(NULL, NULL, "unknown option '%s'; a command comes first: run, check or init",
                     command);
     else
-        usage_error(NULL, closest(command, commands, 5), "unknown command '%s'", command);
+        usage_error(NULL, cxroi_suggest(command, commands, 5), "unknown command '%s'", command);
     return CXROI_EXIT_USAGE;
 }

@@ -1,5 +1,6 @@
 /* The deterministic model of SPEC.md: customers, contribution, cash flows and metrics. */
 #include "cxroi/model.h"
+#include "cxroi/sbg.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -56,13 +57,6 @@ struct cxroi_model_workspace {
 static double value_of(const double *values, size_t param, double absent)
 {
     return param == CXROI_NONE ? absent : values[param];
-}
-
-/* S(t) = B(alpha, beta + t) / B(alpha, beta), so a cohort that has survived a renewals
- * renews the next time with probability S(a+1)/S(a) = (beta + a) / (alpha + beta + a). */
-double cxroi_model_sbg_retention(double alpha, double beta, double age)
-{
-    return (beta + age) / (alpha + beta + age);
 }
 
 /* sum_{k>=0} (b)_k / (c)_k x^k summed term by term. The term ratio
@@ -246,8 +240,8 @@ cxroi_error cxroi_model_baseline(const cxroi_scenario *scenario, const double *v
                 return CXROI_ERROR_MODEL;
             double tenure = spec->tenure;
             for (int t = 1; t <= horizon; t++) {
-                seg->r_base[t] = cxroi_model_sbg_retention(alpha, beta, tenure + t - 1);
-                seg->r_age[t - 1] = cxroi_model_sbg_retention(alpha, beta, t - 1);
+                seg->r_base[t] = cxroi_sbg_retention(alpha, beta, tenure + t - 1);
+                seg->r_age[t - 1] = cxroi_sbg_retention(alpha, beta, t - 1);
             }
             seg->r_base[0] = seg->r_base[1];
             baseline_sbg(seg, horizon, w->cohorts);
@@ -663,7 +657,7 @@ void cxroi_model_segment_economics(const cxroi_scenario *scenario, const double 
         out->retention = value_of(values, spec->retention, NAN);
     else /* the existing base, of age `tenure`, in its first year */
         out->retention =
-            cxroi_model_sbg_retention(value_of(values, spec->sbg_alpha, NAN),
+            cxroi_sbg_retention(value_of(values, spec->sbg_alpha, NAN),
                                       value_of(values, spec->sbg_beta, NAN), spec->tenure);
     out->contribution_per_customer = out->revenue_per_customer * out->margin - out->cost_to_serve;
     out->contribution_total = out->customers * out->contribution_per_customer;

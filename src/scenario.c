@@ -25,6 +25,7 @@
 #include <gsl/gsl_matrix.h>
 
 #include "cxroi/sbg.h"
+#include "suggest_internal.h"
 #include "yamltree_internal.h"
 
 /* Limits that keep a hostile file from turning into a huge model. */
@@ -154,67 +155,6 @@ static void describe_node(const cxroi_ynode *node, char *buf, size_t size)
     }
 }
 
-/*
- * Edit distance for "did you mean" hints: Levenshtein plus the swap of two adjacent
- * letters as one edit (optimal string alignment), since "pret" for "pert" is one slip of
- * the fingers, not two. Case-insensitive; small strings only.
- */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 99;
-    size_t d[64][64];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        int ai = tolower((unsigned char)a[i - 1]);
-        for (size_t j = 1; j <= lb; j++) {
-            int bj = tolower((unsigned char)b[j - 1]);
-            size_t best = d[i - 1][j - 1] + (ai == bj ? 0 : 1);
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) &&
-                tolower((unsigned char)a[i - 2]) == bj && d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[la][lb];
-}
-
-/* The closest of `candidates` to `word`, or NULL when none is close. */
-static const char *closest(const char *word, const char *const *candidates, size_t n)
-{
-    const char *best = NULL;
-    size_t best_d = (size_t)-1;
-    for (size_t i = 0; i < n; i++) {
-        size_t d = edit_distance(word, candidates[i]);
-        if (d < best_d) {
-            best_d = d;
-            best = candidates[i];
-        }
-    }
-    size_t len = strlen(word);
-    size_t allowed = len <= 4 ? 1 : (len <= 8 ? 2 : 3);
-    if (best && best_d <= allowed)
-        return best;
-    /* A longer or shorter spelling such as "retention_rate" or "triangle" for
-     * "retention" or "triangular" also deserves a hint: a shared prefix of 5+ letters. */
-    for (size_t i = 0; i < n; i++) {
-        size_t k = 0;
-        while (word[k] && word[k] == candidates[i][k])
-            k++;
-        if (k >= 5)
-            return candidates[i];
-    }
-    return NULL;
-}
-
 /* Format the list of candidates as "a, b or c". */
 static void join_words(const char *const *words, size_t n, char *buf, size_t size)
 {
@@ -259,7 +199,7 @@ static void check_keys(loader *L, const cxroi_ynode *map, const char *where,
                 known = true;
         if (known)
             continue;
-        const char *hint = closest(key->value, allowed, n_allowed);
+        const char *hint = cxroi_suggest(key->value, allowed, n_allowed);
         if (hint) {
             error_at(L, key, "unknown key '%s' in %s; did you mean '%s'?", key->value, where, hint);
         } else {
@@ -536,7 +476,7 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
             for (size_t i = 0; i < node->count; i++) {
                 const cxroi_ynode *k = node->pairs[i].key;
                 static const char *const dist_key[] = {"dist"};
-                if (is_scalar(k) && closest(k->value, dist_key, 1)) {
+                if (is_scalar(k) && cxroi_suggest(k->value, dist_key, 1)) {
                     error_at(L, k, "unknown key '%s' in %s; did you mean 'dist'?", k->value, path);
                     return false;
                 }
@@ -554,7 +494,7 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
             describe_node(kind_node, found, sizeof found);
             join_words(DIST_NAMES, COUNT(DIST_NAMES), list, sizeof list);
             const char *hint = is_scalar(kind_node)
-                                   ? closest(kind_node->value, DIST_NAMES, COUNT(DIST_NAMES))
+                                   ? cxroi_suggest(kind_node->value, DIST_NAMES, COUNT(DIST_NAMES))
                                    : NULL;
             if (hint)
                 error_at(L, kind_node, "%s.dist: unknown distribution %s; did you mean '%s'?", path,
@@ -1105,7 +1045,7 @@ static void unknown_reference(loader *L, const cxroi_ynode *node, const char *pa
                               const char *what, const char *name, char *const *known, size_t n,
                               const char *fix)
 {
-    const char *hint = closest(name, (const char *const *)known, n);
+    const char *hint = cxroi_suggest(name, (const char *const *)known, n);
     if (hint)
         error_at(L, node, "%s: unknown %s '%s'; did you mean '%s'?", path, what, name, hint);
     else if (n == 0)
@@ -1341,7 +1281,7 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
         else {
             char found[128];
             describe_node(kind, found, sizeof found);
-            const char *hint = is_scalar(kind) ? closest(kind->value, KINDS, 2) : NULL;
+            const char *hint = is_scalar(kind) ? cxroi_suggest(kind->value, KINDS, 2) : NULL;
             error_at(L, kind, "%s.kind: expected 'cx' or 'other', found %s%s%s%s", where, found,
                      hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
         }
@@ -1490,7 +1430,7 @@ static void read_simulation(loader *L, const cxroi_ynode *node)
         else {
             char found[128];
             describe_node(sampling, found, sizeof found);
-            const char *hint = is_scalar(sampling) ? closest(s, NAMES, 2) : NULL;
+            const char *hint = is_scalar(sampling) ? cxroi_suggest(s, NAMES, 2) : NULL;
             error_at(L, sampling,
                      "simulation.sampling: expected 'monte_carlo' or 'latin_hypercube', found "
                      "%s%s%s%s",
@@ -1536,7 +1476,7 @@ static size_t correlation_param(loader *L, const cxroi_ynode *node, const char *
         for (size_t i = 0; i < sc->n_params; i++) {
             if (!cxroi_dist_is_uncertain(&sc->params[i].dist))
                 continue;
-            size_t d = edit_distance(node->value, sc->params[i].path);
+            size_t d = cxroi_edit_distance(node->value, sc->params[i].path);
             if (d < best_d) {
                 best_d = d;
                 best = sc->params[i].path;
@@ -1975,7 +1915,7 @@ static bool check_included_root(loader *L, const cxroi_ynode *root)
                      "scenario)",
                      k->value);
         } else {
-            const char *hint = closest(k->value, INCLUDED_KEYS, COUNT(INCLUDED_KEYS));
+            const char *hint = cxroi_suggest(k->value, INCLUDED_KEYS, COUNT(INCLUDED_KEYS));
             error_at(L, k, "unknown key '%s' in the included file; %s%s%s", k->value,
                      hint ? "did you mean '"
                           : "expected 'segments', 'touchpoints' or "
@@ -2052,7 +1992,7 @@ static void read_settings(loader *L, const cxroi_ynode *root)
         } else {
             char found[128];
             describe_node(tv, found, sizeof found);
-            const char *hint = is_scalar(tv) ? closest(s, NAMES, 2) : NULL;
+            const char *hint = is_scalar(tv) ? cxroi_suggest(s, NAMES, 2) : NULL;
             error_at(L, tv, "terminal_value: expected 'none' or 'customer_equity', found %s%s%s%s",
                      found, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
         }

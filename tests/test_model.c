@@ -14,6 +14,7 @@
 
 #include "cxroi/finance.h"
 #include "cxroi/model.h"
+#include "cxroi/sbg.h"
 #include "cxroi/scenario.h"
 
 #ifndef CXROI_SHARED_DIR
@@ -447,8 +448,8 @@ static void test_model_break_even_beyond_one(void **state)
 static void test_model_sbg_retention_formula(void **state)
 {
     (void)state;
-    assert_close(cxroi_model_sbg_retention(0.704, 1.182, 0), 1.182 / 1.886, 1e-15);
-    assert_close(cxroi_model_sbg_retention(0.704, 1.182, 3), 4.182 / 4.886, 1e-15);
+    assert_close(cxroi_sbg_retention(0.704, 1.182, 0), 1.182 / 1.886, 1e-15);
+    assert_close(cxroi_sbg_retention(0.704, 1.182, 3), 4.182 / 4.886, 1e-15);
     tb b;
     tb_init(&b, 2, 0.1, CXROI_TERMINAL_NONE);
     size_t s = tb_segment_sbg(&b, 1000, 120, 0.5, NAN, 0.704, 1.182, 3, 300);

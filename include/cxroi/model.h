@@ -121,12 +121,6 @@ cxroi_error cxroi_model_present_values(const cxroi_flows *flows, int horizon, do
                                        double *npv, double *pv_costs);
 
 /**
- * @brief sBG retention of a cohort that has survived @p age renewals:
- *        r(a) = (beta + a) / (alpha + beta + a).
- */
-double cxroi_model_sbg_retention(double alpha, double beta, double age);
-
-/**
  * @brief Discounted expected residual lifetime of an sBG customer who has survived
  *        @p age renewals, per unit of yearly contribution (Fader & Hardie 2010):
  *        V(a) = sum_{k>=0} [S(a+k)/S(a)] / (1+d)^(k+1) = x 2F1(1, beta+a; alpha+beta+a; x),
