@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CXROI_DIAG_MAX_MESSAGE 1024
+
 struct cxroi_diag {
     cxroi_diag_entry *entries;
     size_t count;
@@ -44,6 +46,15 @@ static char *dup_or_null(const char *s)
 void cxroi_diag_add(cxroi_diag *diag, cxroi_severity severity, const char *file, int line,
                     int column, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    cxroi_diag_vadd(diag, severity, file, line, column, fmt, ap);
+    va_end(ap);
+}
+
+void cxroi_diag_vadd(cxroi_diag *diag, cxroi_severity severity, const char *file, int line,
+                     int column, const char *fmt, va_list ap)
+{
     if (!diag)
         return;
     if (severity == CXROI_SEVERITY_ERROR)
@@ -51,12 +62,13 @@ void cxroi_diag_add(cxroi_diag *diag, cxroi_severity severity, const char *file,
     else if (severity == CXROI_SEVERITY_WARNING)
         diag->warnings++;
 
-    va_list ap;
-    va_start(ap, fmt);
     va_list ap2;
     va_copy(ap2, ap);
     int len = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
+    /* A hostile file can put megabytes into a key that a message quotes: keep the
+     * message readable (and bounded) by cutting it. */
+    if (len > CXROI_DIAG_MAX_MESSAGE)
+        len = CXROI_DIAG_MAX_MESSAGE;
     char *message = len >= 0 ? malloc((size_t)len + 1) : NULL;
     if (message)
         vsnprintf(message, (size_t)len + 1, fmt, ap2);

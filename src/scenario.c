@@ -100,13 +100,11 @@ __attribute__((format(printf, 3, 4)))
 static void
 error_at(loader *L, const cxroi_ynode *node, const char *fmt, ...)
 {
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    cxroi_diag_vadd(L->diag, CXROI_SEVERITY_ERROR, L->file, node ? node->line : 1, node ? node->column : 1,
+                    fmt, ap);
     va_end(ap);
-    cxroi_diag_add(L->diag, CXROI_SEVERITY_ERROR, L->file, node ? node->line : 1,
-                   node ? node->column : 1, "%s", buf);
 }
 
 #if defined(__GNUC__)
@@ -115,13 +113,11 @@ __attribute__((format(printf, 3, 4)))
 static void
 warning_at(loader *L, const cxroi_ynode *node, const char *fmt, ...)
 {
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    cxroi_diag_vadd(L->diag, CXROI_SEVERITY_WARNING, L->file, node ? node->line : 1, node ? node->column : 1,
+                    fmt, ap);
     va_end(ap);
-    cxroi_diag_add(L->diag, CXROI_SEVERITY_WARNING, L->file, node ? node->line : 1,
-                   node ? node->column : 1, "%s", buf);
 }
 
 static cxroi_mark mark_of(const loader *L, const cxroi_ynode *node)

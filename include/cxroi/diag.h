@@ -9,6 +9,7 @@
 #ifndef CXROI_DIAG_H
 #define CXROI_DIAG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -56,6 +57,14 @@ void cxroi_diag_add(cxroi_diag *diag, cxroi_severity severity, const char *file,
                     int column, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+
+/** @brief As cxroi_diag_add(), with a va_list. */
+void cxroi_diag_vadd(cxroi_diag *diag, cxroi_severity severity, const char *file, int line,
+                     int column, const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 0)))
 #endif
     ;
 
