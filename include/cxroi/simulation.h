@@ -1,0 +1,122 @@
+/**
+ * @file simulation.h
+ * @brief The Monte Carlo engine: every uncertain input sampled (Monte Carlo or Latin
+ *        hypercube, rank-correlated through a Gaussian copula), the model evaluated per
+ *        iteration, and the distribution of each initiative's NPV and ROI summarised.
+ *
+ * Reproducible: iterations are drawn in blocks of CXROI_SIM_BLOCK, each block from its
+ * own random stream derived from the seed and the block's index, so the same seed gives
+ * bit-identical results whatever the number of threads.
+ */
+#ifndef CXROI_SIMULATION_H
+#define CXROI_SIMULATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cxroi/diag.h"
+#include "cxroi/error.h"
+#include "cxroi/scenario.h"
+
+/** Iterations per block: the unit of random streams, Latin hypercube strata and work. */
+#define CXROI_SIM_BLOCK 1024
+
+/** Iterations whose sampled inputs are kept for input-NPV rank correlations. */
+#define CXROI_SIM_MAX_KEPT_INPUTS 100000
+
+/** Settings of one simulation run. */
+typedef struct cxroi_sim_options {
+    size_t iterations;       /**< Number of iterations (the cap when precision is set). */
+    uint64_t seed;           /**< Seed of every random stream. */
+    cxroi_sampling sampling; /**< Monte Carlo or Latin hypercube. */
+    unsigned threads;        /**< Worker threads; 0: all online cores. */
+    bool has_precision;      /**< Stop early at this relative precision. */
+    double precision;        /**< 95 % half-width / |mean NPV| for every initiative. */
+    /** Called from the calling thread about ten times a second (may be NULL). */
+    void (*progress)(void *context, size_t done, size_t total);
+    void *progress_context;
+} cxroi_sim_options;
+
+/** Summary statistics of a sample. Percentiles interpolate linearly between order
+ *  statistics (Excel's PERCENTILE.INC, NumPy's default). */
+typedef struct cxroi_summary {
+    double mean;
+    double sd;          /**< Sample standard deviation (n - 1). */
+    double p5, p10, p50, p90, p95;
+    double stderr_mean; /**< sd / sqrt(n). */
+} cxroi_summary;
+
+/** One bar of a tornado chart: an input at its P10 and P90, all others at base. */
+typedef struct cxroi_tornado_bar {
+    size_t param;      /**< Parameter index. */
+    double value_low;  /**< The input's P10. */
+    double value_high; /**< The input's P90. */
+    double npv_low;    /**< Deterministic NPV with the input at its P10. */
+    double npv_high;   /**< ... at its P90. */
+    double swing;      /**< |npv_high - npv_low|. */
+} cxroi_tornado_bar;
+
+/** Simulated results of one initiative. */
+typedef struct cxroi_sim_initiative {
+    cxroi_summary npv;
+    bool has_roi;           /**< false when PV costs are 0 in some iteration. */
+    cxroi_summary roi;
+    double prob_npv_positive;
+    cxroi_tornado_bar *tornado; /**< Inputs that move this NPV, largest swing first. */
+    size_t n_tornado;
+    double *rank_correlation;   /**< Spearman rho of each uncertain input with NPV. */
+} cxroi_sim_initiative;
+
+/** The results of a run. */
+typedef struct cxroi_simulation {
+    size_t iterations;           /**< Iterations done. */
+    size_t iterations_cap;       /**< Iterations asked for. */
+    bool precision_reached;      /**< With a precision: reached before the cap. */
+    uint64_t seed;
+    cxroi_sampling sampling;
+    unsigned threads;            /**< Threads used. */
+    size_t n_initiatives;
+    double *npv;                 /**< NPV of initiative i in iteration k: npv[i * iterations_cap + k]. */
+    double *pv_costs;            /**< PV costs, same layout. */
+    cxroi_sim_initiative *initiatives;
+    size_t *uncertain;           /**< Indices of the uncertain parameters. */
+    size_t n_uncertain;
+    size_t kept_inputs;          /**< Iterations whose inputs were kept (for correlations). */
+    size_t inputs_stride;        /**< Row length of `inputs`. */
+    double *inputs;              /**< inputs[j * inputs_stride + k]: uncertain input j, iteration k. */
+    size_t clamped;              /**< Retention clamps over all iterations. */
+} cxroi_simulation;
+
+/**
+ * @brief Run the Monte Carlo simulation of @p scenario.
+ * @param[in] scenario A loaded scenario.
+ * @param[in] options Settings (iterations >= 1).
+ * @param[in,out] diag Receives errors (e.g. correlations that cannot be honoured).
+ * @param[out] out The results, to be freed with cxroi_simulation_free().
+ * @return CXROI_OK; CXROI_ERROR_SCENARIO (correlations), CXROI_ERROR_MODEL (an iteration
+ *         could not be evaluated), CXROI_ERROR_NOMEM, CXROI_ERROR_LIMIT (too much memory
+ *         needed), CXROI_ERROR_ARGUMENT.
+ */
+cxroi_error cxroi_simulation_run(const cxroi_scenario *scenario, const cxroi_sim_options *options,
+                                 cxroi_diag *diag, cxroi_simulation **out);
+
+/** @brief Free a simulation. Accepts NULL. */
+void cxroi_simulation_free(cxroi_simulation *sim);
+
+/**
+ * @brief Summary statistics of @p x (n >= 1 values; not modified).
+ * @param[in] x The sample.
+ * @param[in] n Its size.
+ * @param[out] sorted Scratch of n doubles; holds the sorted sample afterwards.
+ * @param[out] out The summary.
+ */
+void cxroi_summary_compute(const double *x, size_t n, double *sorted, cxroi_summary *out);
+
+/**
+ * @brief Bytes a run of @p iterations needs for its stored samples, to check against
+ *        the memory at hand before starting.
+ */
+size_t cxroi_simulation_memory(const cxroi_scenario *scenario, size_t iterations);
+
+#endif /* CXROI_SIMULATION_H */

@@ -1,0 +1,357 @@
+/* Sampling of uncertain inputs: Monte Carlo, Latin hypercube, Gaussian-copula ranks. */
+#include "sampler_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_interp.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "cxroi/simulation.h"
+
+/* Quantile tables span normal scores |z| <= TABLE_Z (Phi(-8.2) ~ 1.2e-16: the whole
+ * double-precision range of u) on TABLE_NODES equally spaced nodes. */
+#define TABLE_Z 8.2
+#define TABLE_NODES 2049
+
+/* Draws of families with infinite tails are kept within their 1e-6 and 1 - 1e-6
+ * quantiles: the range the loader checked against the input's domain (a revenue can
+ * never be drawn negative), at a cost of 2e-6 of probability mass. */
+#define TAIL_CLAMP 1e-6
+
+typedef struct uinput {
+    size_t param;
+    const cxroi_dist *dist;
+    double lo, hi;         /* every draw is clamped to [lo, hi] */
+    bool tabulated;        /* quantile through the table (beta and PERT) */
+    double *table_x;       /* Q(Phi(z_i)) at the nodes */
+    gsl_interp *interp;    /* Steffen's monotone cubic through the nodes */
+    int corr;              /* index among the correlated inputs, -1 if independent */
+} uinput;
+
+struct cxroi_sampler {
+    cxroi_sampling sampling;
+    size_t n_params;
+    double *base;          /* deterministic values; fixed parameters keep them */
+    uinput *inputs;
+    size_t n_inputs;
+    size_t *params;        /* parameter index of each uncertain input */
+    size_t n_corr;
+    size_t *corr_inputs;   /* input index of each correlated input */
+    double *chol;          /* lower Cholesky factor of the copula's Pearson matrix */
+    double table_z[TABLE_NODES];
+};
+
+struct cxroi_sampler_workspace {
+    gsl_rng *rng;
+    double *u;             /* LHS uniforms, n_inputs x CXROI_SIM_BLOCK */
+    size_t *perm;
+    double *z, *zc;        /* normal scores of the correlated inputs, before/after L */
+};
+
+/* splitmix64: a well-mixed 64-bit hash, to give every block its own stream. */
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+static double clamp(double x, double lo, double hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* The quantile at normal score z, for tabulated inputs. */
+static double table_quantile(const cxroi_sampler *s, const uinput *in, double z)
+{
+    if (!(z > -TABLE_Z))
+        return in->table_x[0];
+    if (!(z < TABLE_Z))
+        return in->table_x[TABLE_NODES - 1];
+    return gsl_interp_eval(in->interp, s->table_z, in->table_x, z, NULL);
+}
+
+static double input_quantile_u(const cxroi_sampler *s, const uinput *in, double u)
+{
+    double x = in->tabulated ? table_quantile(s, in, gsl_cdf_ugaussian_Pinv(u))
+                             : cxroi_dist_quantile(in->dist, u);
+    return clamp(x, in->lo, in->hi);
+}
+
+double cxroi_sampler_quantile(const cxroi_sampler *s, size_t j, double p)
+{
+    return input_quantile_u(s, &s->inputs[j], p);
+}
+
+size_t cxroi_sampler_count(const cxroi_sampler *s)
+{
+    return s->n_inputs;
+}
+
+const size_t *cxroi_sampler_params(const cxroi_sampler *s)
+{
+    return s->params;
+}
+
+void cxroi_sampler_free(cxroi_sampler *s)
+{
+    if (!s)
+        return;
+    for (size_t j = 0; j < s->n_inputs; j++) {
+        free(s->inputs[j].table_x);
+        gsl_interp_free(s->inputs[j].interp);
+    }
+    free(s->inputs);
+    free(s->params);
+    free(s->corr_inputs);
+    free(s->chol);
+    free(s->base);
+    free(s);
+}
+
+/* Tabulate Q(Phi(z)) for a beta-family input: GSL's beta quantile costs microseconds, the
+ * table's interpolation tens of nanoseconds, and Q(Phi(z)) is smooth in z. */
+static cxroi_error build_table(cxroi_sampler *s, uinput *in)
+{
+    in->table_x = malloc(TABLE_NODES * sizeof(double));
+    in->interp = gsl_interp_alloc(gsl_interp_steffen, TABLE_NODES);
+    if (!in->table_x || !in->interp)
+        return CXROI_ERROR_NOMEM;
+    for (size_t i = 0; i < TABLE_NODES; i++)
+        in->table_x[i] = cxroi_dist_quantile(in->dist, gsl_cdf_ugaussian_P(s->table_z[i]));
+    /* Rounding in the quantile can leave tiny decreases: keep the nodes monotone. */
+    for (size_t i = 1; i < TABLE_NODES; i++)
+        if (in->table_x[i] < in->table_x[i - 1])
+            in->table_x[i] = in->table_x[i - 1];
+    if (gsl_interp_init(in->interp, s->table_z, in->table_x, TABLE_NODES) != GSL_SUCCESS)
+        return CXROI_ERROR_MODEL;
+    return CXROI_OK;
+}
+
+/* Pearson correlation of the copula's normal scores for a Spearman rho. */
+static double pearson_of_spearman(double rho)
+{
+    return 2.0 * sin(3.14159265358979323846 * rho / 6.0);
+}
+
+static cxroi_error build_copula(cxroi_sampler *s, const cxroi_scenario *sc, cxroi_diag *diag)
+{
+    if (sc->n_correlations == 0)
+        return CXROI_OK;
+    s->corr_inputs = malloc(2 * sc->n_correlations * sizeof(size_t));
+    if (!s->corr_inputs)
+        return CXROI_ERROR_NOMEM;
+    /* The correlated inputs, in parameter order, so the factor does not depend on the
+     * order the correlations are written in. */
+    for (size_t j = 0; j < s->n_inputs; j++) {
+        for (size_t c = 0; c < sc->n_correlations; c++) {
+            if (sc->correlations[c].a == s->inputs[j].param ||
+                sc->correlations[c].b == s->inputs[j].param) {
+                s->inputs[j].corr = (int)s->n_corr;
+                s->corr_inputs[s->n_corr++] = j;
+                break;
+            }
+        }
+    }
+    size_t m = s->n_corr;
+    gsl_matrix *a = gsl_matrix_alloc(m, m);
+    s->chol = calloc(m * m, sizeof(double));
+    if (!a || !s->chol) {
+        gsl_matrix_free(a);
+        return CXROI_ERROR_NOMEM;
+    }
+    gsl_matrix_set_identity(a);
+    for (size_t c = 0; c < sc->n_correlations; c++) {
+        int ia = -1, ib = -1;
+        for (size_t k = 0; k < m; k++) {
+            size_t p = s->inputs[s->corr_inputs[k]].param;
+            if (p == sc->correlations[c].a)
+                ia = (int)k;
+            if (p == sc->correlations[c].b)
+                ib = (int)k;
+        }
+        if (ia < 0 || ib < 0)
+            continue; /* the loader only accepts uncertain inputs */
+        double r = pearson_of_spearman(sc->correlations[c].rho);
+        gsl_matrix_set(a, (size_t)ia, (size_t)ib, r);
+        gsl_matrix_set(a, (size_t)ib, (size_t)ia, r);
+    }
+    int status = gsl_linalg_cholesky_decomp1(a);
+    if (status != GSL_SUCCESS) {
+        const cxroi_correlation *c0 = &sc->correlations[0];
+        cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, c0->mark.file, c0->mark.line, c0->mark.column,
+                       "correlations: the rank correlations cannot be honoured together (their "
+                       "normal-score matrix is not positive definite); weaken them");
+        gsl_matrix_free(a);
+        return CXROI_ERROR_SCENARIO;
+    }
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j <= i; j++)
+            s->chol[i * m + j] = gsl_matrix_get(a, i, j);
+    gsl_matrix_free(a);
+    return CXROI_OK;
+}
+
+cxroi_error cxroi_sampler_new(const cxroi_scenario *sc, cxroi_sampling sampling,
+                              cxroi_diag *diag, cxroi_sampler **out)
+{
+    *out = NULL;
+    cxroi_sampler *s = calloc(1, sizeof *s);
+    if (!s)
+        return CXROI_ERROR_NOMEM;
+    s->sampling = sampling;
+    s->n_params = sc->n_params;
+    for (size_t i = 0; i < TABLE_NODES; i++)
+        s->table_z[i] = -TABLE_Z + 2.0 * TABLE_Z * (double)i / (double)(TABLE_NODES - 1);
+    s->base = malloc((sc->n_params ? sc->n_params : 1) * sizeof(double));
+    s->inputs = calloc(sc->n_params ? sc->n_params : 1, sizeof(uinput));
+    s->params = calloc(sc->n_params ? sc->n_params : 1, sizeof(size_t));
+    cxroi_error err = CXROI_ERROR_NOMEM;
+    if (!s->base || !s->inputs || !s->params)
+        goto fail;
+    cxroi_scenario_base_values(sc, s->base);
+    for (size_t p = 0; p < sc->n_params; p++) {
+        const cxroi_dist *d = &sc->params[p].dist;
+        if (!cxroi_dist_is_uncertain(d))
+            continue;
+        uinput *in = &s->inputs[s->n_inputs];
+        in->param = p;
+        in->dist = d;
+        in->corr = -1;
+        cxroi_dist_support(d, &in->lo, &in->hi);
+        if (!isfinite(in->lo))
+            in->lo = cxroi_dist_quantile(d, TAIL_CLAMP);
+        if (!isfinite(in->hi))
+            in->hi = cxroi_dist_quantile(d, 1.0 - TAIL_CLAMP);
+        in->tabulated = d->kind == CXROI_DIST_PERT || d->kind == CXROI_DIST_BETA;
+        if (in->tabulated && (err = build_table(s, in)) != CXROI_OK)
+            goto fail;
+        s->params[s->n_inputs++] = p;
+    }
+    if ((err = build_copula(s, sc, diag)) != CXROI_OK)
+        goto fail;
+    *out = s;
+    return CXROI_OK;
+fail:
+    cxroi_sampler_free(s);
+    return err;
+}
+
+cxroi_sampler_workspace *cxroi_sampler_workspace_alloc(const cxroi_sampler *s)
+{
+    cxroi_sampler_workspace *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return NULL;
+    ws->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    ws->u = malloc((s->n_inputs ? s->n_inputs : 1) * CXROI_SIM_BLOCK * sizeof(double));
+    ws->perm = malloc(CXROI_SIM_BLOCK * sizeof(size_t));
+    ws->z = malloc((s->n_corr ? s->n_corr : 1) * sizeof(double));
+    ws->zc = malloc((s->n_corr ? s->n_corr : 1) * sizeof(double));
+    if (!ws->rng || !ws->u || !ws->perm || !ws->z || !ws->zc) {
+        cxroi_sampler_workspace_free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+void cxroi_sampler_workspace_free(cxroi_sampler_workspace *ws)
+{
+    if (!ws)
+        return;
+    gsl_rng_free(ws->rng);
+    free(ws->u);
+    free(ws->perm);
+    free(ws->z);
+    free(ws->zc);
+    free(ws);
+}
+
+/* z' = L z for the correlated inputs' normal scores. */
+static void correlate(const cxroi_sampler *s, const double *z, double *zc)
+{
+    size_t m = s->n_corr;
+    for (size_t i = 0; i < m; i++) {
+        double acc = 0.0;
+        for (size_t j = 0; j <= i; j++)
+            acc += s->chol[i * m + j] * z[j];
+        zc[i] = acc;
+    }
+}
+
+/* The value of a correlated input from its correlated normal score. */
+static double from_score(const cxroi_sampler *s, const uinput *in, double z)
+{
+    if (in->tabulated)
+        return clamp(table_quantile(s, in, z), in->lo, in->hi);
+    return clamp(cxroi_dist_quantile(in->dist, gsl_cdf_ugaussian_P(z)), in->lo, in->hi);
+}
+
+void cxroi_sampler_fill_block(const cxroi_sampler *s, cxroi_sampler_workspace *ws,
+                              uint64_t seed, size_t block, size_t n, double *values)
+{
+    /* MT19937 takes a 32-bit seed: fold the block's 64-bit stream key into it. */
+    uint64_t key = mix64(seed ^ mix64((uint64_t)block + 1));
+    gsl_rng_set(ws->rng, (unsigned long)((key ^ (key >> 32)) & 0xffffffffUL));
+    size_t np = s->n_params;
+    for (size_t k = 0; k < n; k++)
+        memcpy(values + k * np, s->base, np * sizeof(double));
+    if (s->n_inputs == 0)
+        return;
+
+    if (s->sampling == CXROI_SAMPLING_MONTE_CARLO) {
+        for (size_t k = 0; k < n; k++) {
+            double *row = values + k * np;
+            for (size_t j = 0; j < s->n_inputs; j++) {
+                const uinput *in = &s->inputs[j];
+                if (in->corr < 0)
+                    row[in->param] = clamp(cxroi_dist_sample(in->dist, ws->rng), in->lo, in->hi);
+            }
+            if (s->n_corr == 0)
+                continue;
+            for (size_t c = 0; c < s->n_corr; c++)
+                ws->z[c] = gsl_ran_gaussian_ziggurat(ws->rng, 1.0);
+            correlate(s, ws->z, ws->zc);
+            for (size_t c = 0; c < s->n_corr; c++) {
+                const uinput *in = &s->inputs[s->corr_inputs[c]];
+                row[in->param] = from_score(s, in, ws->zc[c]);
+            }
+        }
+        return;
+    }
+
+    /* Latin hypercube: input j's n draws fall one in each of the n equal-probability
+     * strata of the block, in a random order: u = (perm(k) + U(0,1)) / n. */
+    for (size_t j = 0; j < s->n_inputs; j++) {
+        for (size_t k = 0; k < n; k++)
+            ws->perm[k] = k;
+        gsl_ran_shuffle(ws->rng, ws->perm, n, sizeof(size_t));
+        double *u = ws->u + j * CXROI_SIM_BLOCK;
+        for (size_t k = 0; k < n; k++)
+            u[k] = ((double)ws->perm[k] + gsl_rng_uniform_pos(ws->rng)) / (double)n;
+    }
+    for (size_t k = 0; k < n; k++) {
+        double *row = values + k * np;
+        for (size_t j = 0; j < s->n_inputs; j++) {
+            const uinput *in = &s->inputs[j];
+            if (in->corr < 0)
+                row[in->param] = input_quantile_u(s, in, ws->u[j * CXROI_SIM_BLOCK + k]);
+        }
+        if (s->n_corr == 0)
+            continue;
+        for (size_t c = 0; c < s->n_corr; c++)
+            ws->z[c] = gsl_cdf_ugaussian_Pinv(ws->u[s->corr_inputs[c] * CXROI_SIM_BLOCK + k]);
+        correlate(s, ws->z, ws->zc);
+        for (size_t c = 0; c < s->n_corr; c++) {
+            const uinput *in = &s->inputs[s->corr_inputs[c]];
+            row[in->param] = from_score(s, in, ws->zc[c]);
+        }
+    }
+}

@@ -1,0 +1,471 @@
+/* The Monte Carlo engine: blocks of iterations on worker threads, then statistics. */
+#include "cxroi/simulation.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_statistics_double.h>
+
+#include "cxroi/model.h"
+#include "sampler_internal.h"
+
+/* With a precision target, the run is checked after every round of this many blocks;
+ * rounds are fixed, so where a run stops does not depend on the threads. */
+#define ROUND_BLOCKS 16
+
+/* z of the two-sided 95 % interval. */
+#define Z95 1.959963984540054
+
+typedef struct shared {
+    const cxroi_scenario *sc;
+    const cxroi_sampler *sampler;
+    cxroi_simulation *sim;
+    uint64_t seed;
+    size_t block_end;           /* blocks [.., block_end) belong to this round */
+    atomic_size_t next_block;
+    atomic_size_t done;         /* iterations finished in this run */
+    atomic_size_t clamped;
+    pthread_mutex_t lock;
+    cxroi_error error;          /* the error of the earliest failing iteration */
+    size_t error_iteration;
+} shared;
+
+typedef struct worker {
+    shared *sh;
+    const cxroi_sim_options *report; /* set on the calling thread's worker when it works alone */
+    cxroi_sampler_workspace *sws;
+    cxroi_model_workspace *mws;
+    double *values;             /* CXROI_SIM_BLOCK rows of n_params */
+    double *flow_buf;
+    pthread_t thread;
+} worker;
+
+static void record_error(shared *sh, cxroi_error e, size_t iteration)
+{
+    pthread_mutex_lock(&sh->lock);
+    if (sh->error == CXROI_OK || iteration < sh->error_iteration) {
+        sh->error = e;
+        sh->error_iteration = iteration;
+    }
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* Evaluate iterations of one block and store their NPV and PV costs. */
+static void run_block(worker *w, size_t block)
+{
+    shared *sh = w->sh;
+    const cxroi_scenario *sc = sh->sc;
+    cxroi_simulation *sim = sh->sim;
+    size_t first = block * CXROI_SIM_BLOCK;
+    size_t n = sim->iterations_cap - first;
+    if (n > CXROI_SIM_BLOCK)
+        n = CXROI_SIM_BLOCK;
+    cxroi_sampler_fill_block(sh->sampler, w->sws, sh->seed, block, n, w->values);
+    size_t h = (size_t)sc->horizon + 1;
+    cxroi_flows flows = {w->flow_buf, w->flow_buf + h, w->flow_buf + 2 * h, 0.0};
+    size_t cap = sim->iterations_cap;
+    for (size_t k = 0; k < n; k++) {
+        const double *values = w->values + k * sc->n_params;
+        size_t it = first + k;
+        cxroi_error e = cxroi_model_baseline(sc, values, w->mws);
+        for (size_t i = 0; e == CXROI_OK && i < sc->n_initiatives; i++) {
+            e = cxroi_model_initiative(sc, values, i, NULL, w->mws, &flows);
+            if (e == CXROI_OK)
+                e = cxroi_model_present_values(&flows, sc->horizon, values[sc->discount_rate],
+                                               &sim->npv[i * cap + it], &sim->pv_costs[i * cap + it]);
+        }
+        if (e != CXROI_OK) {
+            record_error(sh, e, it);
+            return;
+        }
+        if (it < sim->inputs_stride)
+            for (size_t j = 0; j < sim->n_uncertain; j++)
+                sim->inputs[j * sim->inputs_stride + it] = values[sim->uncertain[j]];
+    }
+    atomic_fetch_add(&sh->done, n);
+}
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    for (;;) {
+        size_t b = atomic_fetch_add(&w->sh->next_block, 1);
+        if (b >= w->sh->block_end)
+            break;
+        run_block(w, b);
+        if (w->report && w->report->progress)
+            w->report->progress(w->report->progress_context, atomic_load(&w->sh->done),
+                                w->sh->sim->iterations_cap);
+    }
+    return NULL;
+}
+
+static unsigned online_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1u;
+}
+
+size_t cxroi_simulation_memory(const cxroi_scenario *sc, size_t iterations)
+{
+    size_t uncertain = 0;
+    for (size_t p = 0; p < sc->n_params; p++)
+        uncertain += cxroi_dist_is_uncertain(&sc->params[p].dist);
+    size_t kept = iterations < CXROI_SIM_MAX_KEPT_INPUTS ? iterations : CXROI_SIM_MAX_KEPT_INPUTS;
+    /* NPV and PV costs per initiative and iteration, one sorted copy for the statistics,
+     * and the kept inputs. */
+    return (2 * sc->n_initiatives + 1) * iterations * sizeof(double) +
+           uncertain * kept * sizeof(double);
+}
+
+void cxroi_simulation_free(cxroi_simulation *sim)
+{
+    if (!sim)
+        return;
+    if (sim->initiatives) {
+        for (size_t i = 0; i < sim->n_initiatives; i++) {
+            free(sim->initiatives[i].tornado);
+            free(sim->initiatives[i].rank_correlation);
+        }
+    }
+    free(sim->initiatives);
+    free(sim->npv);
+    free(sim->pv_costs);
+    free(sim->uncertain);
+    free(sim->inputs);
+    free(sim);
+}
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void cxroi_summary_compute(const double *x, size_t n, double *sorted, cxroi_summary *out)
+{
+    /* libc's merge sort: several times faster than GSL's heapsort on millions of NPVs. */
+    memcpy(sorted, x, n * sizeof(double));
+    qsort(sorted, n, sizeof(double), compare_double);
+    out->mean = gsl_stats_mean(sorted, 1, n);
+    out->sd = n > 1 ? gsl_stats_sd_m(sorted, 1, n, out->mean) : 0.0;
+    out->stderr_mean = out->sd / sqrt((double)n);
+    out->p5 = gsl_stats_quantile_from_sorted_data(sorted, 1, n, 0.05);
+    out->p10 = gsl_stats_quantile_from_sorted_data(sorted, 1, n, 0.10);
+    out->p50 = gsl_stats_quantile_from_sorted_data(sorted, 1, n, 0.50);
+    out->p90 = gsl_stats_quantile_from_sorted_data(sorted, 1, n, 0.90);
+    out->p95 = gsl_stats_quantile_from_sorted_data(sorted, 1, n, 0.95);
+}
+
+/* Every initiative's mean NPV known to the relative precision asked (95 % half-width). */
+static bool precise_enough(const cxroi_simulation *sim, size_t n, double precision)
+{
+    if (n < 2)
+        return false;
+    for (size_t i = 0; i < sim->n_initiatives; i++) {
+        const double *x = sim->npv + i * sim->iterations_cap;
+        double mean = gsl_stats_mean(x, 1, n);
+        double sd = gsl_stats_sd_m(x, 1, n, mean);
+        if (!(Z95 * sd / sqrt((double)n) <= precision * fabs(mean)))
+            return false;
+    }
+    return true;
+}
+
+/* Run blocks [from, to) on the workers; report progress from this thread meanwhile. */
+static cxroi_error run_round(shared *sh, worker *workers, unsigned threads, size_t from,
+                             size_t to, const cxroi_sim_options *opt)
+{
+    sh->block_end = to;
+    atomic_store(&sh->next_block, from);
+    unsigned started = 0;
+    for (unsigned t = 1; t < threads; t++) {
+        if (pthread_create(&workers[t].thread, NULL, work, &workers[t]) != 0)
+            break;
+        started++;
+    }
+    if (opt->progress && started > 0) {
+        /* The calling thread watches while the others work, then joins in. */
+        struct timespec tick = {0, 100 * 1000 * 1000};
+        while (atomic_load(&sh->next_block) < to && sh->error == CXROI_OK) {
+            opt->progress(opt->progress_context, atomic_load(&sh->done), sh->sim->iterations_cap);
+            nanosleep(&tick, NULL);
+        }
+    }
+    workers[0].report = started == 0 ? opt : NULL;
+    work(&workers[0]);
+    for (unsigned t = 1; t <= started; t++)
+        pthread_join(workers[t].thread, NULL);
+    if (opt->progress)
+        opt->progress(opt->progress_context, atomic_load(&sh->done), sh->sim->iterations_cap);
+    return sh->error;
+}
+
+/* Tornado: each uncertain input at its P10 and P90, every other input at base. */
+static cxroi_error tornado(const cxroi_scenario *sc, cxroi_simulation *sim)
+{
+    size_t np = sc->n_params, h = (size_t)sc->horizon + 1, nu = sim->n_uncertain;
+    double *values = malloc((np ? np : 1) * sizeof(double));
+    double *buf = malloc(3 * h * sizeof(double));
+    double *npv = malloc(2 * (nu ? nu : 1) * (sc->n_initiatives ? sc->n_initiatives : 1) *
+                         sizeof(double));
+    cxroi_model_workspace *ws = cxroi_model_workspace_alloc(sc);
+    cxroi_error err = CXROI_ERROR_NOMEM;
+    if (!values || !buf || !npv || !ws)
+        goto done;
+    cxroi_flows flows = {buf, buf + h, buf + 2 * h, 0.0};
+    cxroi_scenario_base_values(sc, values);
+    double lohi[2];
+    for (size_t j = 0; j < nu; j++) {
+        size_t p = sim->uncertain[j];
+        double base = values[p];
+        lohi[0] = cxroi_dist_quantile(&sc->params[p].dist, 0.10);
+        lohi[1] = cxroi_dist_quantile(&sc->params[p].dist, 0.90);
+        for (int end = 0; end < 2; end++) {
+            values[p] = lohi[end];
+            err = cxroi_model_baseline(sc, values, ws);
+            for (size_t i = 0; err == CXROI_OK && i < sc->n_initiatives; i++) {
+                double pvc;
+                err = cxroi_model_initiative(sc, values, i, NULL, ws, &flows);
+                if (err == CXROI_OK)
+                    err = cxroi_model_present_values(&flows, sc->horizon, values[sc->discount_rate],
+                                                     &npv[(i * nu + j) * 2 + (size_t)end], &pvc);
+            }
+            if (err != CXROI_OK)
+                goto done;
+        }
+        values[p] = base;
+    }
+    for (size_t i = 0; i < sc->n_initiatives; i++) {
+        cxroi_sim_initiative *r = &sim->initiatives[i];
+        r->tornado = calloc(nu ? nu : 1, sizeof(cxroi_tornado_bar));
+        if (!r->tornado) {
+            err = CXROI_ERROR_NOMEM;
+            goto done;
+        }
+        for (size_t j = 0; j < nu; j++) {
+            double lo = npv[(i * nu + j) * 2], hi = npv[(i * nu + j) * 2 + 1];
+            double swing = fabs(hi - lo);
+            /* An input that does not move this initiative's NPV has no bar. */
+            if (!(swing > 1e-9 * (fabs(lo) + fabs(hi))) || swing == 0.0)
+                continue;
+            size_t p = sim->uncertain[j];
+            cxroi_tornado_bar bar = {p, cxroi_dist_quantile(&sc->params[p].dist, 0.10),
+                                     cxroi_dist_quantile(&sc->params[p].dist, 0.90), lo, hi,
+                                     swing};
+            /* Insertion by swing, largest first; ties keep parameter order. */
+            size_t k = r->n_tornado;
+            while (k > 0 && r->tornado[k - 1].swing < swing) {
+                r->tornado[k] = r->tornado[k - 1];
+                k--;
+            }
+            r->tornado[k] = bar;
+            r->n_tornado++;
+        }
+    }
+    err = CXROI_OK;
+done:
+    free(values);
+    free(buf);
+    free(npv);
+    cxroi_model_workspace_free(ws);
+    return err;
+}
+
+typedef struct ranked {
+    double value;
+    size_t index;
+} ranked;
+
+static int compare_ranked(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->value != y->value)
+        return x->value < y->value ? -1 : 1;
+    return x->index < y->index ? -1 : (x->index > y->index);
+}
+
+/* Ranks 1..n of x, ties sharing their average rank (as Spearman's rho needs). */
+static void rank_of(const double *x, size_t n, ranked *scratch, double *rank)
+{
+    for (size_t k = 0; k < n; k++) {
+        scratch[k].value = x[k];
+        scratch[k].index = k;
+    }
+    qsort(scratch, n, sizeof *scratch, compare_ranked);
+    for (size_t k = 0; k < n;) {
+        size_t end = k + 1;
+        while (end < n && scratch[end].value == scratch[k].value)
+            end++;
+        double r = 0.5 * (double)(k + 1 + end); /* average of ranks k+1 .. end */
+        for (size_t m = k; m < end; m++)
+            rank[scratch[m].index] = r;
+        k = end;
+    }
+}
+
+/*
+ * Statistics of every initiative, and the rank correlation of inputs with NPV:
+ * Spearman's rho = Pearson correlation of the ranks. Each input and each NPV is ranked
+ * once, not once per pair.
+ */
+static cxroi_error summarise(cxroi_simulation *sim)
+{
+    size_t n = sim->iterations, cap = sim->iterations_cap, nu = sim->n_uncertain;
+    size_t kept = sim->kept_inputs < n ? sim->kept_inputs : n;
+    double *sorted = malloc(n * sizeof(double));
+    double *roi = malloc(n * sizeof(double));
+    ranked *scratch = malloc((kept ? kept : 1) * sizeof(ranked));
+    double *input_ranks = malloc((nu ? nu : 1) * (kept ? kept : 1) * sizeof(double));
+    double *npv_ranks = malloc((kept ? kept : 1) * sizeof(double));
+    cxroi_error err = CXROI_ERROR_NOMEM;
+    if (!sorted || !roi || !scratch || !input_ranks || !npv_ranks)
+        goto done;
+    for (size_t j = 0; j < nu && kept > 2; j++)
+        rank_of(sim->inputs + j * sim->inputs_stride, kept, scratch, input_ranks + j * kept);
+    for (size_t i = 0; i < sim->n_initiatives; i++) {
+        cxroi_sim_initiative *r = &sim->initiatives[i];
+        const double *npv = sim->npv + i * cap, *pvc = sim->pv_costs + i * cap;
+        cxroi_summary_compute(npv, n, sorted, &r->npv);
+        size_t positive = 0;
+        r->has_roi = true;
+        for (size_t k = 0; k < n; k++) {
+            positive += npv[k] > 0.0;
+            if (pvc[k] > 0.0)
+                roi[k] = npv[k] / pvc[k];
+            else
+                r->has_roi = false;
+        }
+        r->prob_npv_positive = (double)positive / (double)n;
+        if (r->has_roi)
+            cxroi_summary_compute(roi, n, sorted, &r->roi);
+        r->rank_correlation = calloc(nu ? nu : 1, sizeof(double));
+        if (!r->rank_correlation)
+            goto done;
+        if (kept <= 2)
+            continue;
+        rank_of(npv, kept, scratch, npv_ranks);
+        for (size_t j = 0; j < nu; j++) {
+            double rho = gsl_stats_correlation(input_ranks + j * kept, 1, npv_ranks, 1, kept);
+            r->rank_correlation[j] = isfinite(rho) ? rho : 0.0;
+        }
+    }
+    err = CXROI_OK;
+done:
+    free(sorted);
+    free(roi);
+    free(scratch);
+    free(input_ranks);
+    free(npv_ranks);
+    return err;
+}
+
+cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_options *opt,
+                                 cxroi_diag *diag, cxroi_simulation **out)
+{
+    *out = NULL;
+    if (!sc || !opt || opt->iterations == 0)
+        return CXROI_ERROR_ARGUMENT;
+    cxroi_sampler *sampler = NULL;
+    cxroi_error err = cxroi_sampler_new(sc, opt->sampling, diag, &sampler);
+    if (err != CXROI_OK)
+        return err;
+    cxroi_simulation *sim = calloc(1, sizeof *sim);
+    unsigned threads = opt->threads ? opt->threads : online_cores();
+    size_t n_blocks = (opt->iterations + CXROI_SIM_BLOCK - 1) / CXROI_SIM_BLOCK;
+    if (threads > n_blocks)
+        threads = (unsigned)n_blocks;
+    worker *workers = calloc(threads, sizeof(worker));
+    shared sh;
+    memset(&sh, 0, sizeof sh);
+    pthread_mutex_init(&sh.lock, NULL);
+    err = CXROI_ERROR_NOMEM;
+    if (!sim || !workers)
+        goto done;
+    size_t cap = opt->iterations, ni = sc->n_initiatives;
+    sim->iterations_cap = cap;
+    sim->seed = opt->seed;
+    sim->sampling = opt->sampling;
+    sim->threads = threads;
+    sim->n_initiatives = ni;
+    sim->n_uncertain = cxroi_sampler_count(sampler);
+    sim->inputs_stride = cap < CXROI_SIM_MAX_KEPT_INPUTS ? cap : CXROI_SIM_MAX_KEPT_INPUTS;
+    sim->kept_inputs = sim->inputs_stride;
+    sim->npv = malloc((ni ? ni : 1) * cap * sizeof(double));
+    sim->pv_costs = malloc((ni ? ni : 1) * cap * sizeof(double));
+    sim->initiatives = calloc(ni ? ni : 1, sizeof(cxroi_sim_initiative));
+    sim->uncertain = malloc((sim->n_uncertain ? sim->n_uncertain : 1) * sizeof(size_t));
+    sim->inputs = malloc((sim->n_uncertain ? sim->n_uncertain : 1) * sim->inputs_stride *
+                         sizeof(double));
+    if (!sim->npv || !sim->pv_costs || !sim->initiatives || !sim->uncertain || !sim->inputs)
+        goto done;
+    if (sim->n_uncertain)
+        memcpy(sim->uncertain, cxroi_sampler_params(sampler), sim->n_uncertain * sizeof(size_t));
+
+    sh.sc = sc;
+    sh.sampler = sampler;
+    sh.sim = sim;
+    sh.seed = opt->seed;
+    size_t h = (size_t)sc->horizon + 1;
+    for (unsigned t = 0; t < threads; t++) {
+        workers[t].sh = &sh;
+        workers[t].sws = cxroi_sampler_workspace_alloc(sampler);
+        workers[t].mws = cxroi_model_workspace_alloc(sc);
+        workers[t].values = malloc((sc->n_params ? sc->n_params : 1) * CXROI_SIM_BLOCK *
+                                   sizeof(double));
+        workers[t].flow_buf = malloc(3 * h * sizeof(double));
+        if (!workers[t].sws || !workers[t].mws || !workers[t].values || !workers[t].flow_buf)
+            goto done;
+    }
+
+    size_t round = opt->has_precision ? ROUND_BLOCKS : n_blocks;
+    size_t done_blocks = 0;
+    while (done_blocks < n_blocks) {
+        size_t to = done_blocks + round < n_blocks ? done_blocks + round : n_blocks;
+        err = run_round(&sh, workers, threads, done_blocks, to, opt);
+        if (err != CXROI_OK) {
+            cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, sc->file, 0, 0,
+                           "iteration %zu of the simulation could not be evaluated: %s (an "
+                           "extreme draw of the inputs)",
+                           sh.error_iteration + 1, cxroi_strerror(err));
+            goto done;
+        }
+        done_blocks = to;
+        size_t n = done_blocks * CXROI_SIM_BLOCK < cap ? done_blocks * CXROI_SIM_BLOCK : cap;
+        if (opt->has_precision && precise_enough(sim, n, opt->precision)) {
+            sim->precision_reached = true;
+            break;
+        }
+    }
+    sim->iterations = done_blocks * CXROI_SIM_BLOCK < cap ? done_blocks * CXROI_SIM_BLOCK : cap;
+    if (sim->kept_inputs > sim->iterations)
+        sim->kept_inputs = sim->iterations;
+    for (unsigned t = 0; t < threads; t++)
+        sim->clamped += cxroi_model_workspace_clamped(workers[t].mws);
+    if ((err = summarise(sim)) != CXROI_OK)
+        goto done;
+    err = tornado(sc, sim);
+done:
+    if (workers) {
+        for (unsigned t = 0; t < threads; t++) {
+            cxroi_sampler_workspace_free(workers[t].sws);
+            cxroi_model_workspace_free(workers[t].mws);
+            free(workers[t].values);
+            free(workers[t].flow_buf);
+        }
+    }
+    free(workers);
+    pthread_mutex_destroy(&sh.lock);
+    cxroi_sampler_free(sampler);
+    if (err != CXROI_OK) {
+        cxroi_simulation_free(sim);
+        return err;
+    }
+    *out = sim;
+    return CXROI_OK;
+}
