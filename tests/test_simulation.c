@@ -1,0 +1,459 @@
+/*
+ * Statistical tests of the Monte Carlo engine, with fixed seeds.
+ *
+ * Most tests use a "linear" scenario: one `kind: other` initiative, horizon 1, discount
+ * rate 0, no upfront cost, an annual benefit X drawn from the distribution under test:
+ * NPV = X exactly (the benefit of year 1, undiscounted), so the NPV sample is a sample of
+ * the input and its statistics can be checked against closed forms.
+ *
+ * Tolerances come from the sample size n: a mean is within 5 standard errors
+ * (5 sd / sqrt(n)); an empirical CDF at a true quantile q_p is within
+ * 5 sqrt(p (1 - p) / n) of p. At 5 standard errors a correct engine fails about once in
+ * 1.7 million checks; a seed is fixed, so each test is deterministic anyway.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "cxroi/model.h"
+#include "cxroi/scenario.h"
+#include "cxroi/simulation.h"
+
+static cxroi_scenario *load(const char *text)
+{
+    cxroi_diag *diag = cxroi_diag_new();
+    cxroi_scenario *sc = NULL;
+    cxroi_error e = cxroi_scenario_load_string(text, strlen(text), "test.yaml", ".", diag, &sc);
+    if (e != CXROI_OK)
+        cxroi_diag_print(diag, stderr);
+    cxroi_diag_free(diag);
+    assert_int_equal(e, CXROI_OK);
+    return sc;
+}
+
+/* The linear scenario with benefit distribution `dist` (YAML flow text). */
+static cxroi_scenario *linear(const char *dist)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "cxroi: 1\nhorizon: 1\ndiscount_rate: 0\n"
+             "initiatives:\n  - id: x\n    kind: other\n    benefits: {annual: %s}\n",
+             dist);
+    return load(text);
+}
+
+static cxroi_simulation *simulate(const cxroi_scenario *sc, size_t n, cxroi_sampling sampling,
+                                  unsigned threads, uint64_t seed)
+{
+    cxroi_sim_options opt = {0};
+    opt.iterations = n;
+    opt.seed = seed;
+    opt.sampling = sampling;
+    opt.threads = threads;
+    cxroi_diag *diag = cxroi_diag_new();
+    cxroi_simulation *sim = NULL;
+    cxroi_error e = cxroi_simulation_run(sc, &opt, diag, &sim);
+    if (e != CXROI_OK)
+        cxroi_diag_print(diag, stderr);
+    cxroi_diag_free(diag);
+    assert_int_equal(e, CXROI_OK);
+    return sim;
+}
+
+/* Fraction of x below or at q. */
+static double ecdf(const double *x, size_t n, double q)
+{
+    size_t below = 0;
+    for (size_t k = 0; k < n; k++)
+        below += x[k] <= q;
+    return (double)below / (double)n;
+}
+
+/* The sample of NPV (= the input) must have the distribution's mean, sd and quantiles. */
+static void check_distribution(const char *dist, cxroi_sampling sampling, size_t n)
+{
+    cxroi_scenario *sc = linear(dist);
+    cxroi_simulation *sim = simulate(sc, n, sampling, 2, 20261122);
+    const cxroi_dist *d = &sc->params[sc->initiatives[0].benefit_annual].dist;
+    double mean = cxroi_dist_mean(d), sd = cxroi_dist_sd(d);
+    const double *x = sim->npv;
+    assert_int_equal(sim->iterations, n);
+    double m = gsl_stats_mean(x, 1, n);
+    double s = gsl_stats_sd(x, 1, n);
+    /* Under Latin hypercube sampling the mean's error is far below the MC standard
+     * error, so the MC bound holds a fortiori. */
+    if (fabs(m - mean) > 5.0 * sd / sqrt((double)n)) {
+        fprintf(stderr, "%s: mean %.10g, expected %.10g (sd %.6g)\n", dist, m, mean, sd);
+        fail();
+    }
+    /* sd: the standard error of a sample sd is about sd sqrt((kurtosis - 1) / (4 n));
+     * kurtosis <= 9 for these families (lognormal with sd/mean 0.3 is ~4.6), so 5 SE of
+     * that is below 5 sd sqrt(2 / n). */
+    if (fabs(s - sd) > 5.0 * sd * sqrt(2.0 / (double)n)) {
+        fprintf(stderr, "%s: sd %.10g, expected %.10g\n", dist, s, sd);
+        fail();
+    }
+    static const double ps[] = {0.05, 0.1, 0.5, 0.9, 0.95};
+    for (size_t k = 0; k < 5; k++) {
+        double q = cxroi_dist_quantile(d, ps[k]);
+        double f = ecdf(x, n, q);
+        double tol = 5.0 * sqrt(ps[k] * (1.0 - ps[k]) / (double)n);
+        if (d->kind == CXROI_DIST_DISCRETE)
+            tol += 1e-12; /* an atom at q: P(X <= q) jumps past p exactly there */
+        if (d->kind == CXROI_DIST_DISCRETE ? f + tol < ps[k] : fabs(f - ps[k]) > tol) {
+            fprintf(stderr, "%s: P(X <= q_%g) = %.6f\n", dist, ps[k], f);
+            fail();
+        }
+    }
+    cxroi_simulation_free(sim);
+    cxroi_scenario_free(sc);
+}
+
+static const char *const FAMILIES[] = {
+    "{dist: uniform, min: 120.5, max: 310.25}",
+    "{dist: triangular, min: 10, mode: 13.7, max: 31}",
+    "{dist: pert, min: 1.8e6, mode: 2.0e6, max: 2.8e6}",
+    "{dist: pert, min: 0, mode: 0.0735, max: 1, lambda: 2.5}",
+    "{dist: normal, mean: 900e3, sd: 150e3}",
+    "{dist: normal, mean: 0.0735, sd: 0.05, min: 0, max: 0.2}",
+    "{dist: lognormal, mean: 350e3, sd: 105e3}",
+    "{dist: beta, alpha: 2.3, beta: 5.1, min: -40, max: 90}",
+    "{dist: beta, alpha: 0.7, beta: 0.45}",
+    "{dist: discrete, values: [-5, 0.5, 12], probs: [0.2, 0.45, 0.35]}",
+};
+
+static void test_simulation_monte_carlo_marginals(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof FAMILIES / sizeof FAMILIES[0]; i++)
+        check_distribution(FAMILIES[i], CXROI_SAMPLING_MONTE_CARLO, 60000);
+}
+
+static void test_simulation_latin_hypercube_marginals(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof FAMILIES / sizeof FAMILIES[0]; i++)
+        check_distribution(FAMILIES[i], CXROI_SAMPLING_LATIN_HYPERCUBE, 60000);
+}
+
+/*
+ * Latin hypercube: within each block of CXROI_SIM_BLOCK iterations a uniform input has
+ * exactly one draw in each of the block's equal-probability strata (the last block, of
+ * n' iterations, has n' strata).
+ */
+static void test_simulation_latin_hypercube_stratifies_each_block(void **state)
+{
+    (void)state;
+    cxroi_scenario *sc = linear("{dist: uniform, min: 0, max: 1}");
+    size_t n = 3 * CXROI_SIM_BLOCK + 337;
+    cxroi_simulation *sim = simulate(sc, n, CXROI_SAMPLING_LATIN_HYPERCUBE, 2, 99);
+    unsigned char *hit = calloc(CXROI_SIM_BLOCK, 1);
+    for (size_t first = 0; first < n; first += CXROI_SIM_BLOCK) {
+        size_t m = n - first < CXROI_SIM_BLOCK ? n - first : CXROI_SIM_BLOCK;
+        memset(hit, 0, CXROI_SIM_BLOCK);
+        for (size_t k = 0; k < m; k++) {
+            size_t stratum = (size_t)(sim->npv[first + k] * (double)m);
+            assert_true(stratum < m);
+            assert_int_equal(hit[stratum], 0);
+            hit[stratum] = 1;
+        }
+    }
+    free(hit);
+    cxroi_simulation_free(sim);
+    cxroi_scenario_free(sc);
+}
+
+/* Spearman's rho of two columns, from the kept inputs. */
+static double spearman(const double *a, const double *b, size_t n)
+{
+    double *work = malloc(2 * n * sizeof(double));
+    double rho = gsl_stats_spearman(a, 1, b, 1, n, work);
+    free(work);
+    return rho;
+}
+
+/*
+ * Rank correlations on 100,000 draws within 0.01 of the requested rho (the contract asks
+ * for 0.02), with the marginals unchanged: a PERT cost, a lognormal cost and a normal
+ * benefit, rho 0.6, -0.35 and 0.2 (a positive definite set). The standard error of a
+ * sample Spearman rho at n = 1e5 is about (1 - rho^2) / sqrt(n) <= 0.0032, so 0.01 is
+ * over 3 of them; using the Spearman rho as the copula's Pearson r (forgetting
+ * r = 2 sin(pi rho / 6)) gives 0.582 for 0.6 and fails.
+ */
+static void check_correlations(cxroi_sampling sampling)
+{
+    const char *text =
+        "cxroi: 1\nhorizon: 1\ndiscount_rate: 0\n"
+        "initiatives:\n"
+        "  - id: x\n    kind: other\n"
+        "    costs: {upfront: {dist: pert, min: 1.8e6, mode: 2.0e6, max: 2.8e6},\n"
+        "            annual: {dist: lognormal, mean: 350e3, sd: 80e3}}\n"
+        "    benefits: {annual: {dist: normal, mean: 4e6, sd: 5e5}}\n"
+        "correlations:\n"
+        "  - {between: [initiatives.x.costs.upfront, initiatives.x.costs.annual], rho: 0.6}\n"
+        "  - {between: [initiatives.x.costs.upfront, initiatives.x.benefits.annual], rho: -0.35}\n"
+        "  - {between: [initiatives.x.costs.annual, initiatives.x.benefits.annual], rho: 0.2}\n";
+    cxroi_scenario *sc = load(text);
+    size_t n = 100000;
+    cxroi_simulation *sim = simulate(sc, n, sampling, 2, 5);
+    assert_int_equal(sim->n_uncertain, 3);
+    assert_int_equal(sim->kept_inputs, n);
+    const double *up = NULL, *an = NULL, *be = NULL;
+    for (size_t j = 0; j < 3; j++) {
+        const char *path = sc->params[sim->uncertain[j]].path;
+        const double *col = sim->inputs + j * sim->inputs_stride;
+        if (strstr(path, "upfront"))
+            up = col;
+        else if (strstr(path, "costs.annual"))
+            an = col;
+        else
+            be = col;
+    }
+    assert_non_null(up);
+    assert_non_null(an);
+    assert_non_null(be);
+    assert_float_equal(spearman(up, an, n), 0.6, 0.01);
+    assert_float_equal(spearman(up, be, n), -0.35, 0.01);
+    assert_float_equal(spearman(an, be, n), 0.2, 0.01);
+    /* Marginals: means within 5 standard errors of the closed forms. */
+    const double *cols[3] = {up, an, be};
+    const char *names[3] = {"initiatives.x.costs.upfront", "initiatives.x.costs.annual",
+                            "initiatives.x.benefits.annual"};
+    for (size_t c = 0; c < 3; c++) {
+        const cxroi_dist *d = &sc->params[cxroi_scenario_find_param(sc, names[c])].dist;
+        double m = gsl_stats_mean(cols[c], 1, n);
+        assert_float_equal(m, cxroi_dist_mean(d), 5.0 * cxroi_dist_sd(d) / sqrt((double)n));
+        double p = ecdf(cols[c], n, cxroi_dist_quantile(d, 0.9));
+        assert_float_equal(p, 0.9, 5.0 * sqrt(0.09 / (double)n));
+    }
+    cxroi_simulation_free(sim);
+    cxroi_scenario_free(sc);
+}
+
+static void test_simulation_rank_correlation_monte_carlo(void **state)
+{
+    (void)state;
+    check_correlations(CXROI_SAMPLING_MONTE_CARLO);
+}
+
+static void test_simulation_rank_correlation_latin_hypercube(void **state)
+{
+    (void)state;
+    check_correlations(CXROI_SAMPLING_LATIN_HYPERCUBE);
+}
+
+/* A scenario with most features, for reproducibility and convergence tests. */
+static const char *RICH =
+    "cxroi: 1\nhorizon: 4\ndiscount_rate: {dist: triangular, min: 0.07, mode: 0.0835, max: 0.11}\n"
+    "terminal_value: customer_equity\n"
+    "segments:\n"
+    "  - id: mass\n    customers: 120000\n"
+    "    revenue_per_customer: {dist: normal, mean: 310, sd: 25}\n"
+    "    margin: 0.35\n    cost_to_serve: 40\n"
+    "    retention: {dist: pert, min: 0.78, mode: 0.82, max: 0.85}\n"
+    "    acquisitions_per_year: 15000\n"
+    "  - id: subs\n    customers: 9000\n    revenue_per_customer: 1900\n    margin: 0.42\n"
+    "    retention_curve: {sbg: {alpha: 0.704, beta: 1.182}, tenure: 3}\n"
+    "initiatives:\n"
+    "  - id: onboarding\n    ramp_years: 2\n"
+    "    costs: {upfront: {dist: pert, min: 1.8e6, mode: 2.0e6, max: 2.8e6},\n"
+    "            annual: {dist: triangular, min: 300e3, mode: 350e3, max: 500e3}}\n"
+    "    effects:\n"
+    "      mass: {retention: {dist: pert, min: 0.005, mode: 0.015, max: 0.03}, revenue: 0.02}\n"
+    "      subs: {churn: {dist: uniform, min: -0.2, max: -0.05}}\n"
+    "  - id: warehouse\n    kind: other\n    costs: {upfront: 3.1e6}\n"
+    "    benefits: {annual: {dist: normal, mean: 900e3, sd: 150e3}}\n"
+    "correlations:\n"
+    "  - {between: [initiatives.onboarding.costs.upfront, initiatives.onboarding.costs.annual], "
+    "rho: 0.6}\n";
+
+/* Same seed, any number of threads: bit-identical samples and statistics. */
+static void test_simulation_threads_give_identical_results(void **state)
+{
+    (void)state;
+    cxroi_scenario *sc = load(RICH);
+    size_t n = 5 * CXROI_SIM_BLOCK + 77;
+    for (int s = 0; s < 2; s++) {
+        cxroi_sampling sampling = s ? CXROI_SAMPLING_LATIN_HYPERCUBE : CXROI_SAMPLING_MONTE_CARLO;
+        cxroi_simulation *one = simulate(sc, n, sampling, 1, 42);
+        for (unsigned t = 2; t <= 4; t++) {
+            cxroi_simulation *many = simulate(sc, n, sampling, t, 42);
+            assert_memory_equal(one->npv, many->npv, 2 * n * sizeof(double));
+            assert_memory_equal(one->pv_costs, many->pv_costs, 2 * n * sizeof(double));
+            assert_memory_equal(&one->initiatives[0].npv, &many->initiatives[0].npv,
+                                sizeof(cxroi_summary));
+            cxroi_simulation_free(many);
+        }
+        /* A different seed gives different draws. */
+        cxroi_simulation *other = simulate(sc, n, sampling, 2, 43);
+        assert_true(memcmp(one->npv, other->npv, n * sizeof(double)) != 0);
+        cxroi_simulation_free(other);
+        cxroi_simulation_free(one);
+    }
+    cxroi_scenario_free(sc);
+}
+
+/*
+ * On a model linear in its inputs the mean NPV converges to the deterministic NPV (at
+ * the inputs' means): benefits minus costs with every input uncertain, horizon 3 and a
+ * fixed discount rate. 200,000 iterations: within 5 standard errors.
+ */
+static void test_simulation_mean_converges_to_deterministic_npv(void **state)
+{
+    (void)state;
+    cxroi_scenario *sc = load(
+        "cxroi: 1\nhorizon: 3\ndiscount_rate: 0.0735\n"
+        "initiatives:\n  - id: x\n    kind: other\n    start: 1\n    ramp_years: 2\n"
+        "    costs: {upfront: {dist: pert, min: 1.8e6, mode: 2.0e6, max: 2.8e6},\n"
+        "            annual: {dist: triangular, min: 300e3, mode: 350e3, max: 500e3}}\n"
+        "    benefits: {annual: {dist: lognormal, mean: 2.1e6, sd: 4e5}}\n");
+    double *values = malloc(sc->n_params * sizeof(double));
+    cxroi_scenario_base_values(sc, values);
+    cxroi_model_workspace *ws = cxroi_model_workspace_alloc(sc);
+    cxroi_deterministic det;
+    assert_int_equal(cxroi_model_deterministic(sc, values, 0, ws, &det), CXROI_OK);
+    for (int s = 0; s < 2; s++) {
+        cxroi_simulation *sim = simulate(sc, 200000, s ? CXROI_SAMPLING_LATIN_HYPERCUBE
+                                                       : CXROI_SAMPLING_MONTE_CARLO, 2, 11);
+        const cxroi_summary *npv = &sim->initiatives[0].npv;
+        assert_float_equal(npv->mean, det.base.npv, 5.0 * npv->stderr_mean);
+        assert_float_equal(npv->stderr_mean, npv->sd / sqrt(200000.0), 1e-9 * npv->sd);
+        cxroi_simulation_free(sim);
+    }
+    cxroi_deterministic_clear(&det);
+    cxroi_model_workspace_free(ws);
+    free(values);
+    cxroi_scenario_free(sc);
+}
+
+/*
+ * Convergence stop: with precision 0.01 the run stops at a round boundary before the
+ * cap, every initiative's 95 % half-width is within 1 % of its mean there, and where it
+ * stops does not depend on the threads.
+ */
+static void test_simulation_precision_stops_early(void **state)
+{
+    (void)state;
+    cxroi_scenario *sc = load(RICH);
+    cxroi_sim_options opt = {0};
+    opt.iterations = 2000000;
+    opt.seed = 3;
+    opt.sampling = CXROI_SAMPLING_LATIN_HYPERCUBE;
+    opt.has_precision = true;
+    opt.precision = 0.01;
+    size_t stopped[2];
+    for (unsigned t = 1; t <= 2; t++) {
+        opt.threads = t;
+        cxroi_simulation *sim = NULL;
+        assert_int_equal(cxroi_simulation_run(sc, &opt, NULL, &sim), CXROI_OK);
+        assert_true(sim->precision_reached);
+        assert_true(sim->iterations < opt.iterations);
+        assert_int_equal(sim->iterations % CXROI_SIM_BLOCK, 0);
+        for (size_t i = 0; i < sim->n_initiatives; i++) {
+            const cxroi_summary *s = &sim->initiatives[i].npv;
+            assert_true(1.959963984540054 * s->stderr_mean <= 0.01 * fabs(s->mean));
+        }
+        stopped[t - 1] = sim->iterations;
+        cxroi_simulation_free(sim);
+    }
+    assert_int_equal(stopped[0], stopped[1]);
+    cxroi_scenario_free(sc);
+}
+
+/* Percentiles interpolate between order statistics like Excel's PERCENTILE.INC: for
+ * 1..10, P10 = 1.9, P50 = 5.5, P95 = 9.55; mean 5.5, sd sqrt(55/6). */
+static void test_simulation_summary_percentiles(void **state)
+{
+    (void)state;
+    double x[10] = {7, 3, 10, 1, 5, 2, 9, 4, 8, 6}, sorted[10];
+    cxroi_summary s;
+    cxroi_summary_compute(x, 10, sorted, &s);
+    assert_float_equal(s.mean, 5.5, 1e-15);
+    assert_float_equal(s.sd, sqrt(55.0 / 6.0), 1e-14);
+    assert_float_equal(s.p5, 1.45, 1e-14);
+    assert_float_equal(s.p10, 1.9, 1e-14);
+    assert_float_equal(s.p50, 5.5, 1e-14);
+    assert_float_equal(s.p90, 9.1, 1e-14);
+    assert_float_equal(s.p95, 9.55, 1e-14);
+    assert_float_equal(x[0], 7.0, 0.0); /* the input is left alone */
+}
+
+/*
+ * Tornado: each input at its P10 and P90; for the linear scenario NPV = -upfront +
+ * benefit (horizon 1, rate 0), so the bars are exactly the inputs' P10/P90, the wider
+ * input first, and an input of another initiative gives no bar.
+ */
+static void test_simulation_tornado(void **state)
+{
+    (void)state;
+    cxroi_scenario *sc = load(
+        "cxroi: 1\nhorizon: 1\ndiscount_rate: 0\n"
+        "initiatives:\n  - id: x\n    kind: other\n"
+        "    costs: {upfront: {dist: uniform, min: 100, max: 200}}\n"
+        "    benefits: {annual: {dist: uniform, min: 1000, max: 2000}}\n"
+        "  - id: y\n    kind: other\n    benefits: {annual: {dist: uniform, min: 5, max: 6}}\n");
+    cxroi_simulation *sim = simulate(sc, 2048, CXROI_SAMPLING_MONTE_CARLO, 1, 1);
+    const cxroi_sim_initiative *x = &sim->initiatives[0];
+    assert_int_equal(x->n_tornado, 2);
+    /* benefit: P10 1100, P90 1900 at upfront 150: NPV 950 and 1750 */
+    assert_string_equal(sc->params[x->tornado[0].param].path, "initiatives.x.benefits.annual");
+    assert_float_equal(x->tornado[0].npv_low, 950.0, 1e-9);
+    assert_float_equal(x->tornado[0].npv_high, 1750.0, 1e-9);
+    assert_float_equal(x->tornado[0].swing, 800.0, 1e-9);
+    /* upfront: P10 110, P90 190 at benefit 1500: NPV 1390 and 1310 */
+    assert_float_equal(x->tornado[1].npv_low, 1390.0, 1e-9);
+    assert_float_equal(x->tornado[1].npv_high, 1310.0, 1e-9);
+    assert_float_equal(x->tornado[1].swing, 80.0, 1e-9);
+    assert_int_equal(sim->initiatives[1].n_tornado, 1);
+    /* Rank correlation: NPV of x rises with its benefit, falls with its cost. */
+    for (size_t j = 0; j < sim->n_uncertain; j++) {
+        const char *path = sc->params[sim->uncertain[j]].path;
+        if (strstr(path, "x.benefits"))
+            assert_true(x->rank_correlation[j] > 0.9);
+        else if (strstr(path, "x.costs"))
+            assert_true(x->rank_correlation[j] < -0.05);
+    }
+    cxroi_simulation_free(sim);
+    cxroi_scenario_free(sc);
+}
+
+static void test_simulation_rejects_bad_arguments(void **state)
+{
+    (void)state;
+    cxroi_scenario *sc = linear("{dist: uniform, min: 0, max: 1}");
+    cxroi_sim_options opt = {0};
+    cxroi_simulation *sim = NULL;
+    assert_int_equal(cxroi_simulation_run(sc, &opt, NULL, &sim), CXROI_ERROR_ARGUMENT);
+    assert_null(sim);
+    assert_true(cxroi_simulation_memory(sc, 1000000) >= 3 * 1000000 * sizeof(double));
+    cxroi_scenario_free(sc);
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_simulation_summary_percentiles),
+        cmocka_unit_test(test_simulation_monte_carlo_marginals),
+        cmocka_unit_test(test_simulation_latin_hypercube_marginals),
+        cmocka_unit_test(test_simulation_latin_hypercube_stratifies_each_block),
+        cmocka_unit_test(test_simulation_rank_correlation_monte_carlo),
+        cmocka_unit_test(test_simulation_rank_correlation_latin_hypercube),
+        cmocka_unit_test(test_simulation_threads_give_identical_results),
+        cmocka_unit_test(test_simulation_mean_converges_to_deterministic_npv),
+        cmocka_unit_test(test_simulation_precision_stops_early),
+        cmocka_unit_test(test_simulation_tornado),
+        cmocka_unit_test(test_simulation_rejects_bad_arguments),
+    };
+    return cmocka_run_group_tests_name("simulation", tests, NULL, NULL);
+}
