@@ -2,6 +2,8 @@
  * baseline economics, at the scenario's base values. */
 #include "cxroi/analysis.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 void cxroi_analysis_free(cxroi_analysis *analysis)
@@ -30,6 +32,134 @@ static cxroi_error count_base_clamps(const cxroi_scenario *s, const double *valu
     cxroi_error err = cxroi_model_initiative(s, values, i, &CXROI_ADJUST_NONE, ws, &flows);
     *clamps = cxroi_model_workspace_clamped(ws) - before;
     return err;
+}
+
+/* Is segment @p k the target of any initiative's effects? Only those segments' customer
+ * equity enters a result (the extra customers of the others are 0). */
+static bool segment_has_effects(const cxroi_scenario *s, size_t k)
+{
+    for (size_t i = 0; i < s->n_initiatives; i++)
+        for (size_t e = 0; e < s->initiatives[i].n_effects; e++)
+            if (s->initiatives[i].effects[e].segment == k)
+                return true;
+    return false;
+}
+
+/* With terminal_value: customer_equity a customer alive at H is worth
+ * m sum_{k>=0} [S(a+k)/S(a)] / (1+d)^(k+1). The sum is finite only when survival decays
+ * faster than the discount factor grows:
+ *   constant retention r: sum_k r^k / (1+d)^(k+1) = 1 / (1 + d - r), needs r < 1 + d;
+ *   sBG: S(a+k)/S(a) falls like k^-alpha, a power, which no growing (1+d)^-k (d < 0)
+ *        can beat; d = 0 leaves sum_k k^-alpha, finite only for alpha > 1; d > 0 always.
+ * The model would only say "not finite" at the first initiative it meets; the cause is
+ * the segment's retention against the discount rate, so it is reported there, with the
+ * fix. Returns false when an error was reported. */
+static bool check_customer_equity(const cxroi_scenario *s, const double *values, cxroi_diag *diag)
+{
+    if (s->terminal_value != CXROI_TERMINAL_CUSTOMER_EQUITY)
+        return true;
+    double d = values[s->discount_rate];
+    bool ok = true;
+    for (size_t k = 0; k < s->n_segments; k++) {
+        const cxroi_segment *seg = &s->segments[k];
+        if (!segment_has_effects(s, k))
+            continue;
+        if (seg->retention_kind == CXROI_RETENTION_CONSTANT) {
+            double r = values[seg->retention];
+            if (1.0 + d - r > 0.0)
+                continue;
+            const cxroi_mark *at = &s->params[seg->retention].mark;
+            cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
+                           "segments.%s: the customer equity of a customer is infinite: "
+                           "retention %.6g is not below 1 + discount rate (%.6g), so the "
+                           "discounted value of a customer never stops growing; use a "
+                           "higher discount_rate or terminal_value: none",
+                           seg->id, r, 1.0 + d);
+        } else {
+            double alpha = values[seg->sbg_alpha], beta = values[seg->sbg_beta];
+            double v =
+                cxroi_model_sbg_residual_value(alpha, beta, (double)seg->tenure + s->horizon, d);
+            if (!isinf(v)) /* NAN: an invalid alpha or beta, the loader's to report */
+                continue;
+            const cxroi_mark *at = &seg->mark;
+            cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
+                           "segments.%s: the customer equity of a customer is infinite: "
+                           "with sBG retention (alpha %.6g) the discounted expected "
+                           "residual lifetime converges only for a discount rate above 0, "
+                           "or equal to 0 when alpha > 1, and discount_rate is %.6g; use a "
+                           "positive discount_rate or terminal_value: none",
+                           seg->id, alpha, d);
+        }
+        ok = false;
+    }
+    return ok;
+}
+
+/* Which quantity of metrics @p m is not finite, after cxroi_model_metrics() failed
+ * (it zeroes the structure first, so what it did not reach is 0). */
+static const char *metrics_culprit(const cxroi_metrics *m)
+{
+    if (!isfinite(m->npv) || !isfinite(m->pv_costs))
+        return "the NPV overflows";
+    if (!isfinite(m->pv_benefits))
+        return "the present value of the benefits overflows";
+    if (m->has_roi && (!isfinite(m->roi) || !isfinite(m->bcr)))
+        return "the ROI (NPV / PV costs) overflows: the PV costs are too small beside the NPV";
+    if (m->irr.exists && !isfinite(m->irr.rate))
+        return "the IRR is not finite";
+    if (m->has_mirr && !isfinite(m->mirr))
+        return "the MIRR overflows";
+    return "the IRR of the cash flows cannot be computed";
+}
+
+/* After cxroi_model_deterministic() failed with CXROI_ERROR_MODEL: evaluate the same
+ * steps one at a time and name the first quantity that is not finite. */
+static void explain_initiative_failure(const cxroi_scenario *s, const double *values, size_t i,
+                                       cxroi_model_workspace *ws, double *scratch, cxroi_diag *diag)
+{
+    const cxroi_initiative *in = &s->initiatives[i];
+    size_t n = (size_t)s->horizon + 1;
+    cxroi_flows flows = {scratch, scratch + n, scratch + 2 * n, 0.0};
+    char why[160] = "the break-even search (every effect scaled by up to a million) gives a "
+                    "result that is not finite";
+    cxroi_adjust risk = {1.0, 1.0 - in->risk_benefits, 1.0 + in->risk_costs};
+    const cxroi_adjust *cases[2] = {&CXROI_ADJUST_NONE, in->has_risk_adjustment ? &risk : NULL};
+    for (int c = 0; c < 2 && cases[c]; c++) {
+        const char *which = c == 0 ? "" : " in the risk-adjusted case";
+        if (cxroi_model_baseline(s, values, ws) != CXROI_OK) {
+            snprintf(why, sizeof why, "the customer base without the initiative overflows");
+            break;
+        }
+        cxroi_error err = cxroi_model_initiative(s, values, i, cases[c], ws, &flows);
+        if (err == CXROI_ERROR_MODEL) {
+            int year = -1;
+            const char *what = "benefit";
+            for (size_t t = 0; t < n && year < 0; t++) {
+                if (!isfinite(flows.benefits[t]))
+                    year = (int)t;
+                else if (!isfinite(flows.costs[t]))
+                    year = (int)t, what = "cost";
+            }
+            if (year >= 0)
+                snprintf(why, sizeof why, "the %s of year %d overflows%s", what, year, which);
+            else
+                snprintf(why, sizeof why,
+                         "the terminal value (customer equity of the extra customers at year "
+                         "%d) overflows%s",
+                         s->horizon, which);
+            break;
+        }
+        cxroi_metrics m;
+        if (err == CXROI_OK &&
+            cxroi_model_metrics(&flows, s->horizon, values[s->discount_rate], &m) != CXROI_OK) {
+            snprintf(why, sizeof why, "%s%s", metrics_culprit(&m), which);
+            break;
+        }
+    }
+    cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, in->mark.file, in->mark.line, in->mark.column,
+                   "initiatives.%s: the business case cannot be evaluated at the base values: "
+                   "%s",
+                   in->id, why);
 }
 
 cxroi_error cxroi_analysis_run(const cxroi_scenario *scenario,
@@ -65,6 +195,10 @@ cxroi_error cxroi_analysis_run(const cxroi_scenario *scenario,
     for (size_t k = 0; k < s->n_segments; k++)
         cxroi_model_segment_economics(s, a->base_values, k, &a->segments[k]);
 
+    if (!check_customer_equity(s, a->base_values, diag)) {
+        err = CXROI_ERROR_MODEL;
+        goto done;
+    }
     err = cxroi_model_baseline(s, a->base_values, ws);
     if (err != CXROI_OK) {
         if (err == CXROI_ERROR_MODEL)
@@ -83,11 +217,7 @@ cxroi_error cxroi_analysis_run(const cxroi_scenario *scenario,
             err = cxroi_model_deterministic(s, a->base_values, i, ws, &a->initiatives[i]);
         if (err != CXROI_OK) {
             if (err == CXROI_ERROR_MODEL)
-                cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, in->mark.file, in->mark.line,
-                               in->mark.column,
-                               "initiatives.%s: the business case cannot be evaluated at "
-                               "the base values: a result is not finite",
-                               in->id);
+                explain_initiative_failure(s, a->base_values, i, ws, scratch, diag);
             goto done;
         }
         a->clamped += clamps;

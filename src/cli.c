@@ -1,5 +1,9 @@
 /* The `cxroi` command line (SPEC.md "Command line"): parse, dispatch, map every failure
  * to its exit status. The work itself is the library's. */
+/* realpath() is an X/Open function, not in the POSIX base the build selects. */
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700
+#endif
 #include "cli_internal.h"
 #include "suggest_internal.h"
 
@@ -13,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cxroi.h"
 
@@ -25,8 +30,11 @@
 /* Scenario and template files are small; anything larger is not one of ours. */
 #define TEMPLATE_MAX_BYTES (4u << 20)
 
-/* Limits of the numeric options: beyond them a typo is more likely than intent. */
-#define MAX_ITERATIONS 1000000000ull
+/* Limits of the numeric options: the loader's for `simulation.iterations` and
+ * `simulation.seed` (a seed must be exact in a double, 2^53 - 1, so that JSON readers
+ * see the very seed that was used); beyond MAX_THREADS a typo is likelier than intent. */
+#define MAX_ITERATIONS 100000000ull
+#define MAX_SEED 9007199254740991ull
 #define MAX_THREADS 4096ull
 
 static const char USAGE[] =
@@ -52,6 +60,8 @@ static const char USAGE[] =
     "  --threads N             worker threads, 0 for all cores\n"
     "  --sampling KIND         monte_carlo or latin_hypercube\n"
     "  -q, --quiet             no summary table\n"
+    "                          (-n, --seed, --threads and --sampling take effect with the\n"
+    "                          Monte Carlo engine of a later version of cxroi)\n"
     "\n"
     "Options of init:\n"
     "  --model NAME            start from the segments of models/NAME.yaml\n"
@@ -87,7 +97,8 @@ static void usage_error(const char *command, const char *hint, const char *fmt, 
 
 /* ------------------------------------------------------------------------------------ */
 /* Option parsing: long options as --name VALUE or --name=VALUE, short ones as -n VALUE
- * or -nVALUE, positional arguments anywhere, "--" ends the options. */
+ * or -nVALUE, flags bundled as in getopt (-qn 5 is -q -n 5), positional arguments
+ * anywhere, "--" ends the options. */
 
 typedef struct option_spec {
     const char *long_name; /* without "--" */
@@ -100,19 +111,67 @@ typedef struct arg_cursor {
     char **argv;
     int next;
     bool options_done;
+    const char *cluster; /* the argument of a bundle of short options being read */
+    const char *bundle;  /* its next option letter, NULL when none is left */
 } arg_cursor;
 
 enum { ARG_END, ARG_POSITIONAL, ARG_OPTION, ARG_ERROR };
+
+/* The short option at @p p, a letter inside the argument c->cluster. A flag followed by
+ * more letters leaves them in c->bundle for the next call; an option with a value takes
+ * the rest of the argument, or else the next argument. */
+static int short_option(arg_cursor *c, const char *command, const option_spec *specs,
+                        size_t n_specs, const char *p, size_t *index, const char **value)
+{
+    c->bundle = NULL;
+    size_t found = n_specs;
+    for (size_t i = 0; i < n_specs; i++)
+        if (specs[i].short_name && specs[i].short_name == *p)
+            found = i;
+    if (found == n_specs) {
+        if (p == c->cluster + 1) {
+            /* "-json" for "--json" is a common slip: point at the long option. */
+            const char *guess = NULL;
+            for (size_t i = 0; i < n_specs && !guess; i++)
+                if (strcmp(specs[i].long_name, c->cluster + 1) == 0)
+                    guess = specs[i].long_name;
+            char hint[48];
+            if (guess)
+                snprintf(hint, sizeof hint, "--%s", guess);
+            usage_error(command, guess ? hint : NULL, "unknown option '%s'", c->cluster);
+        } else {
+            usage_error(command, NULL, "unknown option '-%c' in '%s'", *p, c->cluster);
+        }
+        return ARG_ERROR;
+    }
+    *index = found;
+    if (!specs[found].has_value) {
+        if (p[1] != '\0')
+            c->bundle = p + 1;
+        return ARG_OPTION;
+    }
+    if (p[1] != '\0') {
+        *value = p + 1;
+    } else if (c->next < c->argc) {
+        *value = c->argv[c->next++];
+    } else {
+        usage_error(command, NULL, "option '-%c' needs a value", *p);
+        return ARG_ERROR;
+    }
+    return ARG_OPTION;
+}
 
 /* Next argument: a positional (value set), an option (index and value set) or an error
  * (already printed). */
 static int next_arg(arg_cursor *c, const char *command, const option_spec *specs,
                     size_t n_specs, size_t *index, const char **value)
 {
+    *value = NULL;
+    if (c->bundle)
+        return short_option(c, command, specs, n_specs, c->bundle, index, value);
     if (c->next >= c->argc)
         return ARG_END;
     const char *a = c->argv[c->next++];
-    *value = NULL;
     if (c->options_done || a[0] != '-' || strcmp(a, "-") == 0) {
         *value = a;
         return ARG_POSITIONAL;
@@ -121,52 +180,41 @@ static int next_arg(arg_cursor *c, const char *command, const option_spec *specs
         c->options_done = true;
         return next_arg(c, command, specs, n_specs, index, value);
     }
-    const char *attached = NULL;
+    if (a[1] != '-') {
+        c->cluster = a;
+        return short_option(c, command, specs, n_specs, a + 1, index, value);
+    }
+    const char *name = a + 2;
+    const char *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
     size_t found = n_specs;
-    if (a[1] == '-') {
-        const char *name = a + 2;
-        const char *eq = strchr(name, '=');
-        size_t len = eq ? (size_t)(eq - name) : strlen(name);
-        for (size_t i = 0; i < n_specs; i++)
-            if (strlen(specs[i].long_name) == len && strncmp(specs[i].long_name, name, len) == 0)
-                found = i;
-        if (found == n_specs) {
-            const char *names[16];
-            char buf[40];
-            size_t n = 0;
-            for (size_t i = 0; i < n_specs && n < 16; i++)
-                names[n++] = specs[i].long_name;
-            snprintf(buf, sizeof buf, "%.*s", (int)(len < 32 ? len : 32), name);
-            const char *guess = cxroi_suggest(buf, names, n);
-            char hint[48];
-            if (guess)
-                snprintf(hint, sizeof hint, "--%s", guess);
-            usage_error(command, guess ? hint : NULL, "unknown option '%s'", a);
-            return ARG_ERROR;
-        }
-        if (eq)
-            attached = eq + 1;
-    } else {
-        for (size_t i = 0; i < n_specs; i++)
-            if (specs[i].short_name && specs[i].short_name == a[1])
-                found = i;
-        if (found == n_specs) {
-            usage_error(command, NULL, "unknown option '%s'", a);
-            return ARG_ERROR;
-        }
-        if (a[2] != '\0')
-            attached = a + 2;
+    for (size_t i = 0; i < n_specs; i++)
+        if (strlen(specs[i].long_name) == len && strncmp(specs[i].long_name, name, len) == 0)
+            found = i;
+    if (found == n_specs) {
+        const char *names[16];
+        char buf[40];
+        size_t n = 0;
+        for (size_t i = 0; i < n_specs && n < 16; i++)
+            names[n++] = specs[i].long_name;
+        snprintf(buf, sizeof buf, "%.*s", (int)(len < 32 ? len : 32), name);
+        const char *guess = cxroi_suggest(buf, names, n);
+        char hint[48];
+        if (guess)
+            snprintf(hint, sizeof hint, "--%s", guess);
+        usage_error(command, guess ? hint : NULL, "unknown option '%s'", a);
+        return ARG_ERROR;
     }
     *index = found;
     if (!specs[found].has_value) {
-        if (attached) {
-            usage_error(command, NULL, "option '%s' takes no value", a);
+        if (eq) {
+            usage_error(command, NULL, "option '--%s' takes no value", specs[found].long_name);
             return ARG_ERROR;
         }
         return ARG_OPTION;
     }
-    if (attached) {
-        *value = attached;
+    if (eq) {
+        *value = eq + 1;
     } else if (c->next < c->argc) {
         *value = c->argv[c->next++];
     } else {
@@ -271,7 +319,55 @@ static char *read_text(const char *path, size_t *length)
     return buf;
 }
 
-/* Write @p length bytes of @p text to @p path atomically; "-" is standard output. */
+/* The directory part of @p path ("." when none), for resolving includes and naming
+ * where temporary files go. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (slash == path ? 1 : (size_t)(slash - path)) : 1;
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, slash ? path : ".", n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* Flush standard output; on failure say so (a full disk, a closed pipe) and return the
+ * I/O exit status. */
+static int flush_stdout(const char *command)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return CXROI_EXIT_OK;
+    fprintf(stderr, "cxroi%s%s: cannot write to standard output: %s\n", command ? " " : "",
+            command ? command : "", strerror(errno ? errno : EIO));
+    return CXROI_EXIT_IO;
+}
+
+/* Why cxroi_atomic_open(@p path) failed, printed after "cannot write 'PATH': ". A
+ * regular or missing target in an existing directory fails only when the temporary file
+ * beside it cannot be created (/proc, a read-only directory): saying "No such file or
+ * directory" about a file that exists would send the user looking in the wrong place. */
+static void explain_open_failure(FILE *err_out, const char *path, int e)
+{
+    struct stat st;
+    bool target_ok = lstat(path, &st) == 0 ? S_ISREG(st.st_mode) : errno == ENOENT;
+    char *dir = dir_of(path);
+    struct stat ds;
+    if (target_ok && dir && stat(dir, &ds) == 0 && S_ISDIR(ds.st_mode)) {
+        if (strcmp(dir, ".") == 0)
+            fprintf(err_out, "cannot create a temporary file in the current directory: %s\n",
+                    strerror(e));
+        else
+            fprintf(err_out, "cannot create a temporary file in %s: %s\n", dir, strerror(e));
+    } else {
+        fprintf(err_out, "%s\n", strerror(e));
+    }
+    free(dir);
+}
+
+/* Write through @p fn to @p path atomically; "-" is standard output. */
 typedef cxroi_error (*write_fn)(const void *ctx, FILE *out);
 
 static int write_output(const char *command, const char *path, int flags, write_fn fn,
@@ -292,7 +388,8 @@ static int write_output(const char *command, const char *path, int flags, write_
     }
     cxroi_atomic_file *f = NULL;
     cxroi_error err = cxroi_atomic_open(path, flags, &f);
-    if (err == CXROI_OK) {
+    bool opened = err == CXROI_OK;
+    if (opened) {
         FILE *out = cxroi_atomic_stream(f);
         err = out ? fn(ctx, out) : CXROI_ERROR_NOMEM;
         if (err != CXROI_OK)
@@ -302,13 +399,20 @@ static int write_output(const char *command, const char *path, int flags, write_
     }
     if (err == CXROI_OK)
         return CXROI_EXIT_OK;
-    if (errno == EEXIST && (flags & CXROI_ATOMIC_NO_REPLACE))
+    int e = errno ? errno : EIO;
+    if (e == EEXIST && (flags & CXROI_ATOMIC_NO_REPLACE)) {
         fprintf(stderr, "cxroi %s: '%s' already exists; not overwriting it (remove it or "
                         "name another file)\n",
                 command, path);
-    else
-        fprintf(stderr, "cxroi %s: cannot write '%s': %s\n", command, path,
-                err == CXROI_ERROR_IO ? strerror(errno ? errno : EIO) : cxroi_strerror(err));
+    } else if (err != CXROI_ERROR_IO) {
+        fprintf(stderr, "cxroi %s: cannot write '%s': %s\n", command, path, cxroi_strerror(err));
+    } else {
+        fprintf(stderr, "cxroi %s: cannot write '%s': ", command, path);
+        if (opened)
+            fprintf(stderr, "%s\n", strerror(e));
+        else
+            explain_open_failure(stderr, path, e);
+    }
     return CXROI_EXIT_IO;
 }
 
@@ -359,6 +463,55 @@ static cxroi_error write_json(const void *ctx, FILE *out)
     return cxroi_report_json_write(j->analysis, j->diag, out);
 }
 
+/* @p path relative to the current directory when it lies inside it ("examples/x.yaml"
+ * rather than "/home/me/cxroi/examples/x.yaml"), else @p path itself; NULL when out of
+ * memory. getcwd() gives the physical directory, so the path is tried resolved by
+ * realpath() first, then as written (a data directory reached through a symbolic link). */
+static char *relative_to_cwd(const char *path)
+{
+    char *full = realpath(path, NULL);
+    char *cwd = getcwd(NULL, 0);
+    const char *rel = path;
+    if (cwd) {
+        size_t n = strcmp(cwd, "/") == 0 ? 0 : strlen(cwd);
+        const char *tries[2] = {full, path};
+        for (int i = 0; i < 2 && rel == path; i++)
+            if (tries[i] && strncmp(tries[i], cwd, n) == 0 && tries[i][n] == '/' &&
+                tries[i][n + 1] != '\0')
+                rel = tries[i] + n + 1;
+    }
+    char *out = strdup(rel);
+    free(full);
+    free(cwd);
+    return out;
+}
+
+/* Would writing @p target (the argument of @p option) destroy a file the scenario was read
+ * from? Compared by device and inode, so "./s.yaml", "dir/../s.yaml", hard and symbolic
+ * links are all caught; a target that does not exist cannot be one. Prints the refusal. */
+static bool overwrites_input(const cxroi_scenario *s, const char *option, const char *target)
+{
+    struct stat t, f;
+    if (!target || strcmp(target, "-") == 0 || stat(target, &t) != 0)
+        return false;
+    for (size_t i = 0; i < s->n_files; i++) {
+        if (stat(s->files[i], &f) != 0 || f.st_dev != t.st_dev || f.st_ino != t.st_ino)
+            continue;
+        if (i == 0)
+            usage_error("run", NULL,
+                        "%s '%s' is the scenario file itself; writing there would destroy "
+                        "it (name another file)",
+                        option, target);
+        else
+            usage_error("run", NULL,
+                        "%s '%s' is '%s', which the scenario includes; writing there would "
+                        "destroy it (name another file)",
+                        option, target, s->files[i]);
+        return true;
+    }
+    return false;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static const option_spec specs[] = {
@@ -367,10 +520,10 @@ static int cmd_run(int argc, char **argv)
         {"quiet", 'q', false},   {"help", 'h', false},
     };
     enum { O_JSON, O_OUTPUT, O_ITERATIONS, O_SEED, O_THREADS, O_SAMPLING, O_QUIET, O_HELP };
-    arg_cursor c = {argc, argv, 0, false};
+    arg_cursor c = {argc, argv, 0, false, NULL, NULL};
     cxroi_analysis_options options = {0};
     const char *scenario_path = NULL, *json_path = NULL, *report_path = NULL;
-    bool quiet = false;
+    bool quiet = false, simulation_options = false;
     size_t index;
     const char *value;
     int kind;
@@ -396,22 +549,26 @@ static int cmd_run(int argc, char **argv)
             report_path = value;
             break;
         case O_ITERATIONS:
+            simulation_options = true;
             if (!parse_count("run", "-n/--iterations", value, 1, MAX_ITERATIONS, &v))
                 return CXROI_EXIT_USAGE;
             options.iterations = (size_t)v;
             break;
         case O_SEED:
-            if (!parse_count("run", "--seed", value, 0, UINT64_MAX, &v))
+            simulation_options = true;
+            if (!parse_count("run", "--seed", value, 0, MAX_SEED, &v))
                 return CXROI_EXIT_USAGE;
             options.has_seed = true;
             options.seed = v;
             break;
         case O_THREADS:
+            simulation_options = true;
             if (!parse_count("run", "--threads", value, 0, MAX_THREADS, &v))
                 return CXROI_EXIT_USAGE;
             options.threads = (unsigned)v;
             break;
         case O_SAMPLING:
+            simulation_options = true;
             options.has_sampling = true;
             if (strcmp(value, "monte_carlo") == 0) {
                 options.sampling = CXROI_SAMPLING_MONTE_CARLO;
@@ -430,17 +587,27 @@ static int cmd_run(int argc, char **argv)
             break;
         default: /* O_HELP */
             fputs(USAGE, stdout);
-            return CXROI_EXIT_OK;
+            return flush_stdout("run");
         }
     }
     if (json_path && *json_path == '\0') {
         usage_error("run", NULL, "--json needs a file name or '-'");
         return CXROI_EXIT_USAGE;
     }
+    if (report_path && *report_path == '\0') {
+        usage_error("run", NULL, "-o/--output needs a file name");
+        return CXROI_EXIT_USAGE;
+    }
+    if (scenario_path && *scenario_path == '\0') {
+        usage_error("run", NULL, "the scenario file name is empty");
+        return CXROI_EXIT_USAGE;
+    }
 
     char *default_path = NULL;
     if (!scenario_path) {
-        default_path = path_join(data_dir(), "examples/retail-banking.yaml", "");
+        char *bundled = path_join(data_dir(), "examples/retail-banking.yaml", "");
+        default_path = bundled ? relative_to_cwd(bundled) : NULL;
+        free(bundled);
         if (!default_path) {
             fputs("cxroi run: out of memory\n", stderr);
             return CXROI_EXIT_INVALID;
@@ -460,6 +627,11 @@ static int cmd_run(int argc, char **argv)
     status = load_scenario(scenario_path, diag, &scenario);
     if (status != CXROI_EXIT_OK)
         goto done;
+    if (overwrites_input(scenario, "--json", json_path) ||
+        overwrites_input(scenario, "-o", report_path)) {
+        status = CXROI_EXIT_USAGE;
+        goto done;
+    }
     status = analyse(scenario, &options, diag, &analysis);
     if (status != CXROI_EXIT_OK)
         goto done;
@@ -470,6 +642,10 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "cxroi run: note: the Excel report ('%s') lands with a later version "
                         "of cxroi; no report was written\n",
                 report_path);
+    if (simulation_options)
+        fputs("cxroi run: note: Monte Carlo simulation is not in this version yet; "
+              "-n/--seed/--sampling/--threads have no effect\n",
+              stderr);
     bool json_on_stdout = json_path && strcmp(json_path, "-") == 0;
     if (json_path) {
         json_ctx ctx = {analysis, diag};
@@ -502,7 +678,7 @@ done:
 static int cmd_check(int argc, char **argv)
 {
     static const option_spec specs[] = {{"help", 'h', false}};
-    arg_cursor c = {argc, argv, 0, false};
+    arg_cursor c = {argc, argv, 0, false, NULL, NULL};
     const char *path = NULL;
     size_t index;
     const char *value;
@@ -512,7 +688,7 @@ static int cmd_check(int argc, char **argv)
             return CXROI_EXIT_USAGE;
         if (kind == ARG_OPTION) {
             fputs(USAGE, stdout);
-            return CXROI_EXIT_OK;
+            return flush_stdout("check");
         }
         if (path) {
             usage_error("check", NULL, "unexpected argument '%s': check takes one SCENARIO",
@@ -523,6 +699,10 @@ static int cmd_check(int argc, char **argv)
     }
     if (!path) {
         usage_error("check", NULL, "missing SCENARIO: cxroi check FILE.yaml");
+        return CXROI_EXIT_USAGE;
+    }
+    if (*path == '\0') {
+        usage_error("check", NULL, "the scenario file name is empty");
         return CXROI_EXIT_USAGE;
     }
     cxroi_diag *diag = cxroi_diag_new();
@@ -551,8 +731,7 @@ static int cmd_check(int argc, char **argv)
         if (w > 0)
             printf(", %zu warning%s", w, w == 1 ? "" : "s");
         putchar('\n');
-        if (fflush(stdout) != 0)
-            status = CXROI_EXIT_IO;
+        status = flush_stdout("check");
     }
     cxroi_analysis_free(analysis);
     cxroi_scenario_free(scenario);
@@ -798,23 +977,10 @@ static cxroi_error write_text(const void *ctx, FILE *out)
     return fwrite(t->text, 1, t->length, out) == t->length ? CXROI_OK : CXROI_ERROR_IO;
 }
 
-/* The directory part of @p path ("." when none), for resolving includes. */
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t n = slash ? (slash == path ? 1 : (size_t)(slash - path)) : 1;
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, slash ? path : ".", n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-static int cmd_init(int argc, char **argv)
+static int cmd_init(const char *program, int argc, char **argv)
 {
     static const option_spec specs[] = {{"model", 'm', true}, {"help", 'h', false}};
-    arg_cursor c = {argc, argv, 0, false};
+    arg_cursor c = {argc, argv, 0, false, NULL, NULL};
     const char *target = NULL, *model = NULL;
     size_t index;
     const char *value;
@@ -824,7 +990,7 @@ static int cmd_init(int argc, char **argv)
             return CXROI_EXIT_USAGE;
         if (kind == ARG_OPTION && index == 1) {
             fputs(USAGE, stdout);
-            return CXROI_EXIT_OK;
+            return flush_stdout("init");
         }
         if (kind == ARG_OPTION) {
             model = value;
@@ -837,6 +1003,10 @@ static int cmd_init(int argc, char **argv)
     }
     if (!target)
         target = "scenario.yaml";
+    if (*target == '\0') {
+        usage_error("init", NULL, "the file name is empty");
+        return CXROI_EXIT_USAGE;
+    }
     if (model && strcmp(model, "starter") == 0)
         model = NULL;
 
@@ -849,6 +1019,13 @@ static int cmd_init(int argc, char **argv)
         goto nomem;
 
     struct stat st;
+    if (strcmp(target, "-") != 0 && stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr,
+                "cxroi init: '%s' is a directory; name the file to write, e.g. "
+                "'%s%sscenario.yaml'\n",
+                target, target, target[strlen(target) - 1] == '/' ? "" : "/");
+        goto done;
+    }
     if (strcmp(target, "-") != 0 && lstat(target, &st) == 0) {
         fprintf(stderr, "cxroi init: '%s' already exists; not overwriting it (remove it or "
                         "name another file)\n",
@@ -923,7 +1100,10 @@ static int cmd_init(int argc, char **argv)
     if (status == CXROI_EXIT_OK && strcmp(target, "-") != 0) {
         printf("wrote %s%s%s%s\n", target, model ? " (from the '" : "", model ? model : "",
                model ? "' model)" : "");
-        printf("next: edit it, then `cxroi check %s` and `cxroi run %s`\n", target, target);
+        /* As the user invoked it ("./build/cxroi"), so the hint works as typed. */
+        printf("next: edit it, then `%s check %s` and `%s run %s`\n", program, target, program,
+               target);
+        status = flush_stdout("init");
     }
     goto done;
 
@@ -1056,10 +1236,15 @@ static bool parse_survival(const char *s, double *out, size_t *n)
         double v = strtod(p, &end);
         if (end == p || errno == ERANGE || !isfinite(v) || (*end != ',' && *end != '\0')) {
             size_t len = strcspn(p, ",");
+            /* "100%,87%": a percentage sign is the likeliest slip of all. */
+            bool percent = end != p && *end == '%';
             usage_error("fit", NULL,
                         "--survival expects comma-separated numbers such as "
-                        "1000,631,468,382; entry %zu is '%.*s'",
-                        *n + 1, (int)(len < 40 ? len : 40), p);
+                        "1000,631,468,382; entry %zu is '%.*s'%s",
+                        *n + 1, (int)(len < 40 ? len : 40), p,
+                        percent ? ": write the counts or fractions without %, e.g. "
+                                  "1,0.87,0.76 or 100,87,76"
+                                : "");
             return false;
         }
         out[(*n)++] = v;
@@ -1078,7 +1263,7 @@ static int cmd_fit(int argc, char **argv)
         {"survival", 's', true}, {"json", 0, true}, {"years", 0, true},
         {"quiet", 'q', false},   {"help", 'h', false}};
     enum { O_SURVIVAL, O_JSON, O_YEARS, O_QUIET, O_HELP };
-    arg_cursor c = {argc, argv, 0, false};
+    arg_cursor c = {argc, argv, 0, false, NULL, NULL};
     const char *survival = NULL, *json = NULL, *value = NULL;
     bool quiet = false;
     uint64_t years = 5;
@@ -1109,11 +1294,15 @@ static int cmd_fit(int argc, char **argv)
                   "beta, the log-likelihood, fitted vs observed survival and N projected years\n"
                   "(default 5).\n",
                   stdout);
-            return CXROI_EXIT_OK;
+            return flush_stdout("fit");
         }
     }
     if (!survival) {
         usage_error("fit", NULL, "missing --survival, e.g. cxroi fit --survival 1000,631,468,382");
+        return CXROI_EXIT_USAGE;
+    }
+    if (json && *json == '\0') {
+        usage_error("fit", NULL, "--json needs a file name or '-'");
         return CXROI_EXIT_USAGE;
     }
     double *points = malloc(FIT_MAX_POINTS * sizeof *points);
@@ -1141,8 +1330,12 @@ static int cmd_fit(int argc, char **argv)
         status = write_output("fit", json, 0, write_fit_json, &ctx);
     if (status == CXROI_EXIT_OK && !quiet) {
         FILE *out = json_to_stdout ? stderr : stdout;
-        if (write_fit_text(&ctx, out) != CXROI_OK || fflush(out) != 0)
+        errno = 0;
+        if (write_fit_text(&ctx, out) != CXROI_OK || fflush(out) != 0) {
+            fprintf(stderr, "cxroi fit: cannot write to standard %s: %s\n",
+                    out == stdout ? "output" : "error", strerror(errno ? errno : EIO));
             status = CXROI_EXIT_IO;
+        }
     }
     free(points);
     return status;
@@ -1159,24 +1352,36 @@ int cxroi_cli_main(int argc, char **argv)
     const char *command = argv[1];
     int rest_argc = argc - 2;
     char **rest = argv + 2;
+    static const char *const commands[] = {"run", "check", "init", "fit", "help"};
     if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||
         strcmp(command, "help") == 0) {
+        /* `cxroi help run` is a natural thing to type: the usage covers every command. */
+        bool known = false;
+        for (size_t i = 0; argc == 3 && i < 5; i++)
+            known |= strcmp(argv[2], commands[i]) == 0;
+        if (argc > 3 || (argc == 3 && !known)) {
+            usage_error(NULL, NULL, "unexpected argument '%s' after '%s'", argv[2], command);
+            return CXROI_EXIT_USAGE;
+        }
         fputs(USAGE, stdout);
-        return fflush(stdout) == 0 ? CXROI_EXIT_OK : CXROI_EXIT_IO;
+        return flush_stdout(NULL);
     }
     if (strcmp(command, "--version") == 0 || strcmp(command, "-V") == 0) {
+        if (argc > 2) {
+            usage_error(NULL, NULL, "unexpected argument '%s': %s takes none", argv[2], command);
+            return CXROI_EXIT_USAGE;
+        }
         printf("cxroi %s\n", CXROI_VERSION_STRING);
-        return fflush(stdout) == 0 ? CXROI_EXIT_OK : CXROI_EXIT_IO;
+        return flush_stdout(NULL);
     }
     if (strcmp(command, "run") == 0)
         return cmd_run(rest_argc, rest);
     if (strcmp(command, "check") == 0)
         return cmd_check(rest_argc, rest);
     if (strcmp(command, "init") == 0)
-        return cmd_init(rest_argc, rest);
+        return cmd_init(argv[0] && strchr(argv[0], '/') ? argv[0] : "cxroi", rest_argc, rest);
     if (strcmp(command, "fit") == 0)
         return cmd_fit(rest_argc, rest);
-    static const char *const commands[] = {"run", "check", "init", "fit", "help"};
     if (command[0] == '-')
         usage_error(NULL, NULL, "unknown option '%s'; a command comes first: run, check or init",
                     command);

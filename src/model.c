@@ -474,9 +474,16 @@ cxroi_error cxroi_model_metrics(const cxroi_flows *flows, int horizon, double ra
     if (cxroi_finance_irr(cf, len, rate, &out->irr) != 0)
         return CXROI_ERROR_MODEL;
     out->has_mirr = cxroi_finance_mirr(cf, len, rate, rate, &out->mirr);
-    /* Payback on the operating flows only (SPEC: the terminal value is not cash). */
-    out->has_payback = cxroi_finance_payback(flows->cash_flows, len, 0.0, &out->payback_years);
+    /* Payback on the operating flows only (SPEC: the terminal value is not cash). When
+     * every operating flow is 0 there is nothing to pay back: no payback period (finance
+     * would say 0, which reads as "pays back at once"). */
+    bool all_zero = true;
+    for (size_t t = 0; t < len; t++)
+        all_zero &= flows->cash_flows[t] == 0.0;
+    out->has_payback =
+        !all_zero && cxroi_finance_payback(flows->cash_flows, len, 0.0, &out->payback_years);
     out->has_discounted_payback =
+        !all_zero &&
         cxroi_finance_payback(flows->cash_flows, len, rate, &out->discounted_payback_years);
     if (!isfinite(out->roi) || !isfinite(out->bcr) || !isfinite(out->pv_benefits) ||
         (out->irr.exists && !isfinite(out->irr.rate)) || (out->has_mirr && !isfinite(out->mirr)))
@@ -521,7 +528,11 @@ static double break_even_npv(double k, void *params)
 /* Break-even: the k with NPV(k) = 0. NPV(0) = -PV costs (no effect, no benefit). Scan
  * k = 1, 2, 4, ... up to 1e6 for the first grid point with NPV >= 0, then Brent between
  * it and the previous point. NPV(k) need not be monotone (clamped retention, negative
- * effects), so the scan keeps the smallest bracketed sign change on this grid. */
+ * effects), so the scan keeps the smallest bracketed sign change on this grid.
+ * With no costs (NPV(0) = 0) there is nothing to recover: when the expected effects add
+ * value (NPV(1) > 0) any positive fraction of them pays back, k = 0; when they add none
+ * (NPV(k) = 0 for every k) or destroy value, no fraction "breaks even" in any useful
+ * sense, and there is no break-even. */
 static cxroi_error break_even(break_even_ctx *ctx, bool *found, double *k_out)
 {
     *found = false;
@@ -529,8 +540,11 @@ static cxroi_error break_even(break_even_ctx *ctx, bool *found, double *k_out)
     double npv0 = break_even_npv(0.0, ctx);
     if (ctx->err != CXROI_OK)
         return ctx->err;
-    if (npv0 >= 0.0) { /* no costs to recover: nothing of the effects is needed */
-        *found = true;
+    if (npv0 >= 0.0) {
+        double npv1 = break_even_npv(1.0, ctx);
+        if (ctx->err != CXROI_OK)
+            return ctx->err;
+        *found = npv1 > 0.0;
         return CXROI_OK;
     }
     double lo = 0.0, hi = 0.0, npv_hi = npv0;

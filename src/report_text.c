@@ -109,6 +109,25 @@ static void format_percent(char *buf, size_t size, double x)
         snprintf(buf, size, "%.1f", p == 0.0 ? 0.0 : p);
 }
 
+/* Widest amount a cell shows digit by digit: -999,999,999,999 (16 columns). */
+enum { MONEY_WIDTH = 16 };
+
+/* An amount for a table cell: every digit when it fits MONEY_WIDTH columns; else a
+ * compact form that cannot be misread as another number (cutting digits would turn
+ * 1.79e303 into "1,791,582,997,..."): "1.79 tn" (trillions) below a thousand trillion,
+ * then "1.79e+303". Returns true when the compact form was used. */
+static bool format_money_cell(char *buf, size_t size, double value)
+{
+    size_t n = cxroi_report_format_money(buf, size, value, NULL);
+    if (n <= MONEY_WIDTH && n < size)
+        return false;
+    if (fabs(value) < 999.995e12)
+        snprintf(buf, size, "%.2f tn", value / 1e12);
+    else
+        snprintf(buf, size, "%.2e", value);
+    return true;
+}
+
 /* Columns of the initiative table after the name. */
 enum { C_UPFRONT, C_NPV, C_ROI, C_IRR, C_PAYBACK, C_BREAK_EVEN, C_RISK_NPV, N_COLS };
 
@@ -119,7 +138,9 @@ typedef char cell[CELL];
 
 /* The flags that need a footnote below the table. */
 typedef struct notes {
-    bool irr_multiple, irr_none, roi_none, payback_none, break_even_none, risk_adjusted;
+    bool irr_multiple, irr_none, roi_none, payback_none, payback_nothing, break_even_none,
+        break_even_nothing, break_even_zero, risk_adjusted, compact;
+    double break_even_example; /* the first break-even shown, 0 when none */
 } notes;
 
 static void initiative_cells(const cxroi_analysis *a, size_t i, cell *row, notes *n,
@@ -130,8 +151,8 @@ static void initiative_cells(const cxroi_analysis *a, size_t i, cell *row, notes
     const cxroi_metrics *m = &d->base;
     double upfront = in->upfront == CXROI_NONE ? 0.0 : a->base_values[in->upfront];
 
-    cxroi_report_format_money(row[C_UPFRONT], CELL, upfront, NULL);
-    cxroi_report_format_money(row[C_NPV], CELL, m->npv, NULL);
+    n->compact |= format_money_cell(row[C_UPFRONT], CELL, upfront);
+    n->compact |= format_money_cell(row[C_NPV], CELL, m->npv);
     if (m->has_roi) {
         format_percent(row[C_ROI], CELL, m->roi);
     } else {
@@ -150,19 +171,41 @@ static void initiative_cells(const cxroi_analysis *a, size_t i, cell *row, notes
         snprintf(row[C_IRR], CELL, "n/a%s", mark_multiple ? " " : "");
         n->irr_none = true;
     }
+    /* The model gives no payback when every operating flow is 0: nothing to pay back,
+     * which deserves another footnote than "not within the horizon". */
+    bool all_zero = d->cash_flows != NULL;
+    for (int t = 0; all_zero && t <= a->scenario->horizon; t++)
+        all_zero = d->cash_flows[t] == 0.0;
     if (m->has_payback) {
         snprintf(row[C_PAYBACK], CELL, "%.2f", m->payback_years);
     } else {
         snprintf(row[C_PAYBACK], CELL, "n/a");
-        n->payback_none = true;
+        if (all_zero)
+            n->payback_nothing = true;
+        else
+            n->payback_none = true;
     }
     if (d->has_break_even && isfinite(d->break_even_multiplier)) {
-        snprintf(row[C_BREAK_EVEN], CELL, "%.2fx", d->break_even_multiplier);
+        double k = d->break_even_multiplier;
+        /* "0.00x" is kept for "no costs at all"; a tiny but real multiple says so. */
+        if (k > 0.0 && k < 0.005)
+            snprintf(row[C_BREAK_EVEN], CELL, "<0.01x");
+        else
+            snprintf(row[C_BREAK_EVEN], CELL, "%.2fx", k);
+        if (k == 0.0)
+            n->break_even_zero = true;
+        else if (n->break_even_example == 0.0 && k >= 0.005 && k < 1e4)
+            n->break_even_example = k;
     } else {
         snprintf(row[C_BREAK_EVEN], CELL, "n/a");
-        n->break_even_none = true;
+        /* Without costs the model finds no break-even only when the effects add no
+         * value (SPEC: k where NPV = 0; here NPV(k) <= 0 for every k). */
+        if (m->pv_costs == 0.0)
+            n->break_even_nothing = true;
+        else
+            n->break_even_none = true;
     }
-    cxroi_report_format_money(row[C_RISK_NPV], CELL, d->risk_adjusted.npv, NULL);
+    n->compact |= format_money_cell(row[C_RISK_NPV], CELL, d->risk_adjusted.npv);
     n->risk_adjusted |= in->has_risk_adjustment;
 }
 
@@ -236,8 +279,19 @@ static cxroi_error initiatives_table(const cxroi_analysis *a, FILE *out)
     put_rule(out, total);
     free(cells);
 
-    fprintf(out, "Break-even: the fraction of the expected effects at which NPV = 0 "
-                 "(0.60x: 60 %% of them pays back).\n");
+    /* The example is the table's own first break-even, so it can be checked on the spot. */
+    if (fl.break_even_example > 0.0) {
+        double k = round(fl.break_even_example * 100.0) / 100.0;
+        fprintf(out,
+                "Break-even: the multiple of the expected effects at which NPV = 0 "
+                "(%.2fx: %.0f %% of them pays back).\n",
+                k, k * 100.0);
+    } else {
+        fprintf(out, "Break-even: the multiple of the expected effects at which NPV = 0.\n");
+    }
+    if (fl.break_even_zero)
+        fprintf(out, "Break-even 0.00x: no costs to recover; any fraction of the effects "
+                     "pays back.\n");
     if (s->terminal_value == CXROI_TERMINAL_CUSTOMER_EQUITY)
         fprintf(out, "NPV, ROI and IRR include the terminal value (customer equity at year "
                      "%d); payback does not.\n",
@@ -251,6 +305,8 @@ static cxroi_error initiatives_table(const cxroi_analysis *a, FILE *out)
         fprintf(out, "Payback n/a: the cash flows do not pay back within the %d-year "
                      "horizon.\n",
                 s->horizon);
+    if (fl.payback_nothing)
+        fprintf(out, "Payback n/a: every cash flow is 0; there is nothing to pay back.\n");
     if (fl.irr_none)
         fprintf(out, "IRR n/a: no rate makes the NPV zero (the cash flows never change "
                      "sign).\n");
@@ -258,6 +314,12 @@ static cxroi_error initiatives_table(const cxroi_analysis *a, FILE *out)
         fprintf(out, "ROI n/a: the initiative has no costs.\n");
     if (fl.break_even_none)
         fprintf(out, "Break-even n/a: no multiple of the effects brings the NPV to zero.\n");
+    if (fl.break_even_nothing)
+        fprintf(out, "Break-even n/a: no costs to recover and effects that add no value; "
+                     "there is nothing to break even.\n");
+    if (fl.compact)
+        fprintf(out, "Amounts too wide for a column are abbreviated: 1.79 tn = 1.79 "
+                     "trillion, 1.79e+15 = 1.79 x 10^15.\n");
     if (fl.irr_multiple)
         fprintf(out, "* The cash flows change sign more than once: several rates give NPV "
                      "= 0; the one nearest\n  the discount rate is shown.\n");
@@ -290,19 +352,19 @@ static cxroi_error segments_table(const cxroi_analysis *a, FILE *out)
     for (int c = 0; c < N_SCOLS; c++)
         width[c] = strlen(SHEAD1[c]) > strlen(unit[c]) ? strlen(SHEAD1[c]) : strlen(unit[c]);
     size_t name_width = strlen("Segment");
-    bool any_loss = false;
+    bool any_loss = false, compact = false;
     for (size_t k = 0; k < n; k++) {
         const cxroi_segment_economics *e = &a->segments[k];
         cell *row = &cells[k * N_SCOLS];
-        cxroi_report_format_money(row[S_CUSTOMERS], CELL, e->customers, NULL);
-        cxroi_report_format_money(row[S_REVENUE], CELL, e->revenue_per_customer, NULL);
+        compact |= format_money_cell(row[S_CUSTOMERS], CELL, e->customers);
+        compact |= format_money_cell(row[S_REVENUE], CELL, e->revenue_per_customer);
         format_percent(row[S_MARGIN], CELL, e->margin);
         /* A loss-making segment is marked beside its contribution. */
         char money[CELL - 2];
-        cxroi_report_format_money(money, sizeof money, e->contribution_per_customer, NULL);
+        compact |= format_money_cell(money, sizeof money, e->contribution_per_customer);
         snprintf(row[S_CONTRIB], CELL, "%s%s", money, e->loss_making ? " !" : "");
         any_loss |= e->loss_making;
-        cxroi_report_format_money(row[S_TOTAL], CELL, e->contribution_total, NULL);
+        compact |= format_money_cell(row[S_TOTAL], CELL, e->contribution_total);
         format_percent(row[S_RETENTION], CELL, e->retention);
         for (int c = 0; c < N_SCOLS; c++)
             if (strlen(row[c]) > width[c])
@@ -348,6 +410,9 @@ static cxroi_error segments_table(const cxroi_analysis *a, FILE *out)
     if (any_loss)
         fprintf(out, "! Loss-making segment: each customer costs more to serve than it "
                      "contributes.\n");
+    if (compact)
+        fprintf(out, "Amounts too wide for a column are abbreviated: 1.79 tn = 1.79 "
+                     "trillion, 1.79e+15 = 1.79 x 10^15.\n");
     return CXROI_OK;
 }
 

@@ -71,6 +71,7 @@ typedef struct how {
     const char *data_dir;   /* CXROI_DATA_DIR; NULL: the source tree */
     const char *stdout_to;  /* instead of the capture file, e.g. /dev/full */
     rlim_t fsize_limit;     /* RLIMIT_FSIZE in bytes; 0: none */
+    const char *cwd;        /* working directory; NULL: f->work */
 } how;
 
 /* Run `cxroi ARGS...` (NULL-terminated) in f->work; return its exit status, or -1 when it
@@ -89,7 +90,8 @@ static int run_how(const fixture *f, const how *h, const char *const *args)
         int out = open(h && h->stdout_to ? h->stdout_to : f->out,
                        O_WRONLY | O_CREAT | O_TRUNC, 0666);
         int err = open(f->err, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        if (out < 0 || err < 0 || chdir(f->work) != 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+        if (out < 0 || err < 0 || chdir(h && h->cwd ? h->cwd : f->work) != 0 || dup2(out, 1) < 0 ||
+            dup2(err, 2) < 0)
             _exit(126);
         setenv("CXROI_DATA_DIR", h && h->data_dir ? h->data_dir : CXROI_SOURCE_DIR, 1);
         if (h && h->fsize_limit) {
@@ -195,6 +197,8 @@ static const char *example(const char *name)
     return path;
 }
 
+static json_t *load_json_text(const char *path);
+
 /* ------------------------------------------------------------------------------------ */
 /* Usage errors: exit 2 with a hint */
 
@@ -239,7 +243,131 @@ static void test_cli_bad_options(void **state)
     assert_int_equal(RUN(f, "check", s, s), 2);
     assert_int_equal(RUN(f, "init", "a.yaml", "b.yaml"), 2);
     assert_int_equal(RUN(f, "init", "--model"), 2);
+    /* The loader's limits: 1e8 iterations, seeds exact in a double (2^53 - 1). */
+    assert_int_equal(RUN(f, "run", s, "-n", "100000001"), 2);
+    assert_contains(f->err, "from 1 to 100000000");
+    assert_int_equal(RUN(f, "run", s, "--seed", "9007199254740992"), 2);
+    assert_contains(f->err, "from 0 to 9007199254740991");
+    assert_int_equal(RUN(f, "run", s, "--seed", "9007199254740991", "-q"), 0);
+    /* An empty file name is a usage error wherever a file is named. */
+    assert_int_equal(RUN(f, "run", ""), 2);
+    assert_int_equal(RUN(f, "run", s, "--json", ""), 2);
+    assert_int_equal(RUN(f, "run", s, "-o", ""), 2);
+    assert_int_equal(RUN(f, "check", ""), 2);
+    assert_contains(f->err, "file name is empty");
+    assert_int_equal(RUN(f, "init", ""), 2);
+    assert_contains(f->err, "file name is empty");
+    assert_int_equal(RUN(f, "fit", "--survival", "1000,631,468", "--json", ""), 2);
+    /* Unknown letters in a bundle, and "-json" for "--json". */
+    assert_int_equal(RUN(f, "run", s, "-qx"), 2);
+    assert_contains(f->err, "unknown option '-x' in '-qx'");
+    assert_int_equal(RUN(f, "run", s, "-json", "x.json"), 2);
+    assert_contains(f->err, "did you mean '--json'?");
     assert_work_holds(f, ""); /* nothing written by a refused command */
+}
+
+/* Short flags bundle as with getopt: -qn 5 is -q -n 5, -qn5 too. */
+static void test_cli_bundled_short_options(void **state)
+{
+    fixture *f = *state;
+    const char *s = example("retail-banking.yaml");
+    assert_int_equal(RUN(f, "run", s, "-qn", "5", "--json", "a.json"), 0);
+    assert_int_equal(RUN(f, "run", s, "-qn5", "--json", "b.json"), 0);
+    char *out = slurp(f->out);
+    assert_string_equal(out, ""); /* -q took effect */
+    free(out);
+    char path[256];
+    snprintf(path, sizeof path, "%s/b.json", f->work);
+    json_t *root = load_json_text(path);
+    assert_int_equal(json_integer_value(json_object_get(root, "iterations")), 5);
+    json_decref(root);
+    assert_int_equal(RUN(f, "run", s, "-nq"), 2); /* -n takes "q" as its value */
+    assert_contains(f->err, "got 'q'");
+    assert_int_equal(RUN(f, "run", s, "-q", "-n"), 2);
+    assert_contains(f->err, "option '-n' needs a value");
+}
+
+/* Monte Carlo is not in this version: its options are accepted and echoed in the JSON,
+ * and one note says they change nothing. */
+static void test_cli_simulation_options_note(void **state)
+{
+    fixture *f = *state;
+    const char *s = example("retail-banking.yaml");
+    static const char note[] = "note: Monte Carlo simulation is not in this version yet; "
+                               "-n/--seed/--sampling/--threads have no effect";
+    assert_int_equal(RUN(f, "run", s, "-n", "5", "--seed", "3", "--sampling", "monte_carlo", "-q"),
+                     0);
+    char *err = slurp(f->err);
+    char *at = strstr(err, note);
+    assert_non_null(at);
+    assert_null(strstr(at + 1, note)); /* once */
+    free(err);
+    assert_int_equal(RUN(f, "run", s, "--threads", "0", "-q"), 0);
+    assert_contains(f->err, note);
+    assert_int_equal(RUN(f, "run", s, "-q"), 0);
+    err = slurp(f->err);
+    assert_null(strstr(err, "Monte Carlo"));
+    free(err);
+}
+
+/* --version and --help take no stray arguments; `help COMMAND` shows the usage. */
+static void test_cli_version_help_arguments(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "--version", "extra"), 2);
+    assert_contains(f->err, "unexpected argument 'extra'");
+    assert_int_equal(RUN(f, "help", "run"), 0);
+    assert_contains(f->out, "Usage: cxroi");
+    assert_int_equal(RUN(f, "--help", "bogus"), 2);
+    assert_int_equal(RUN(f, "help", "run", "check"), 2);
+}
+
+/* The JSON must never overwrite the scenario or a file it includes: by name, as
+ * ./name, through a symbolic link or a hard link. */
+static void test_cli_json_never_overwrites_scenario(void **state)
+{
+    fixture *f = *state;
+    static const char parts[] =
+        "segments:\n"
+        "  - {id: mass, customers: 1000, revenue_per_customer: 310, margin: 0.35,"
+        " retention: 0.82}\n";
+    static const char top[] = "cxroi: 1\n"
+                              "name: Self\n"
+                              "currency: EUR\n"
+                              "horizon: 3\n"
+                              "discount_rate: 0.0735\n"
+                              "include: [parts.yaml]\n"
+                              "initiatives:\n"
+                              "  - id: a\n"
+                              "    costs: {upfront: 1000}\n"
+                              "    effects: {mass: {retention: 0.0135}}\n";
+    write_file(f, "self.yaml", top);
+    write_file(f, "parts.yaml", parts);
+    char target[256], link_path[256];
+    snprintf(target, sizeof target, "%s/self.yaml", f->work);
+    snprintf(link_path, sizeof link_path, "%s/link.yaml", f->work);
+    assert_int_equal(symlink("self.yaml", link_path), 0);
+    snprintf(link_path, sizeof link_path, "%s/hard.yaml", f->work);
+    assert_int_equal(link(target, link_path), 0);
+
+    static const char *const names[] = {"self.yaml", "./self.yaml", "link.yaml", "hard.yaml",
+                                        "../work/self.yaml"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        assert_int_equal(RUN(f, "run", "self.yaml", "--json", names[i], "-q"), 2);
+        assert_contains(f->err, "is the scenario file itself");
+    }
+    assert_int_equal(RUN(f, "run", "self.yaml", "--json", "parts.yaml", "-q"), 2);
+    assert_contains(f->err, "'parts.yaml', which the scenario includes");
+    assert_int_equal(RUN(f, "run", "self.yaml", "-o", "self.yaml", "-q"), 2);
+    char *kept = work_file(f, "self.yaml");
+    assert_string_equal(kept, top);
+    free(kept);
+    kept = work_file(f, "parts.yaml");
+    assert_string_equal(kept, parts);
+    free(kept);
+    /* Another name is fine. */
+    assert_int_equal(RUN(f, "run", "self.yaml", "--json", "out.json", "-q"), 0);
+    assert_work_holds(f, "hard.yaml link.yaml out.json parts.yaml self.yaml");
 }
 
 static void test_cli_help_and_version(void **state)
@@ -289,6 +417,8 @@ static void test_cli_fit_survival(void **state)
     assert_contains(f->err, "constant retention");
     assert_int_equal(RUN(f, "fit", "--survival", "1000,abc,3"), 2);
     assert_contains(f->err, "entry 2 is 'abc'");
+    assert_int_equal(RUN(f, "fit", "--survival", "100%,87%,76%"), 2);
+    assert_contains(f->err, "entry 1 is '100%': write the counts or fractions without %");
     assert_int_equal(RUN(f, "fit"), 2);
     assert_contains(f->err, "missing --survival");
 }
@@ -587,8 +717,110 @@ static void test_cli_stdout_write_error(void **state)
     how h = {.stdout_to = "/dev/full"};
     if (access("/dev/full", W_OK) != 0)
         skip();
-    assert_int_equal(RUN_HOW(f, &h, "run", example("retail-banking.yaml")), 3);
-    assert_int_equal(RUN_HOW(f, &h, "run", example("retail-banking.yaml"), "--json", "-"), 3);
+    const char *s = example("retail-banking.yaml");
+    char expect[128];
+    snprintf(expect, sizeof expect, "cannot write to standard output: %s", strerror(ENOSPC));
+    assert_int_equal(RUN_HOW(f, &h, "run", s), 3);
+    assert_contains(f->err, strerror(ENOSPC));
+    assert_int_equal(RUN_HOW(f, &h, "run", s, "--json", "-"), 3);
+    assert_contains(f->err, expect);
+    /* Every command says why it fails, not only its exit status. */
+    assert_int_equal(RUN_HOW(f, &h, "check", s), 3);
+    assert_contains(f->err, "cxroi check: ");
+    assert_contains(f->err, expect);
+    assert_int_equal(RUN_HOW(f, &h, "--version"), 3);
+    assert_contains(f->err, expect);
+    assert_int_equal(RUN_HOW(f, &h, "--help"), 3);
+    assert_contains(f->err, expect);
+    assert_int_equal(RUN_HOW(f, &h, "fit", "--survival", "1000,631,468"), 3);
+    assert_contains(f->err, "cxroi fit: cannot write to standard output");
+    assert_int_equal(RUN_HOW(f, &h, "init", "new.yaml"), 3);
+    assert_contains(f->err, expect);
+}
+
+/* The bundled default, run from the source tree, names its file as a path relative to
+ * it, as the README shows ("examples/retail-banking.yaml", not an absolute path). */
+static void test_cli_default_scenario_relative_path(void **state)
+{
+    fixture *f = *state;
+    how h = {.cwd = CXROI_SOURCE_DIR};
+    assert_int_equal(RUN_HOW(f, &h, "run", "-q", "--json", "-"), 0);
+    json_t *root = load_json_text(f->out);
+    assert_string_equal(json_string_value(json_object_get(root, "file")),
+                        "examples/retail-banking.yaml");
+    json_decref(root);
+    assert_int_equal(RUN_HOW(f, &h, "run"), 0);
+    assert_contains(f->out, "  Scenario file   examples/retail-banking.yaml\n");
+    /* From elsewhere the path stays as found (it is outside the working directory). */
+    assert_int_equal(RUN(f, "run"), 0);
+    assert_contains(f->out, "examples/retail-banking.yaml");
+}
+
+/* Customer equity that cannot be finite is reported at the segment's retention, with
+ * the cause and the fix, and exit 1. */
+static void test_cli_infinite_customer_equity(void **state)
+{
+    fixture *f = *state;
+    write_file(f, "ce.yaml",
+               "cxroi: 1\n"
+               "name: CE\n"
+               "currency: EUR\n"
+               "horizon: 3\n"
+               "discount_rate: -0.2\n"
+               "terminal_value: customer_equity\n"
+               "segments:\n"
+               "  - id: mass\n"
+               "    customers: 1000\n"
+               "    revenue_per_customer: 310\n"
+               "    margin: 0.35\n"
+               "    retention: 0.8\n"
+               "initiatives:\n"
+               "  - id: a\n"
+               "    costs: {upfront: 1000}\n"
+               "    effects: {mass: {retention: 0.0135}}\n");
+    assert_int_equal(RUN(f, "check", "ce.yaml"), 1);
+    assert_contains(f->err, "ce.yaml:12:16: error: segments.mass: the customer equity of a "
+                            "customer is infinite: retention 0.8 is not below 1 + discount "
+                            "rate (0.8)");
+    assert_contains(f->err, "terminal_value: none");
+    char *err = slurp(f->err);
+    assert_null(strstr(err, "initiatives.a"));
+    free(err);
+}
+
+/* No costs and no effect: NPV is 0 at every multiple, so there is no break-even and,
+ * with every cash flow 0, nothing to pay back: null in JSON, n/a with a reason in the
+ * table. */
+static void test_cli_nothing_to_recover(void **state)
+{
+    fixture *f = *state;
+    write_file(f, "zero.yaml",
+               "cxroi: 1\n"
+               "name: Zero\n"
+               "currency: EUR\n"
+               "horizon: 3\n"
+               "discount_rate: 0.0735\n"
+               "segments:\n"
+               "  - {id: mass, customers: 1000, revenue_per_customer: 310, margin: 0.35,"
+               " retention: 0.82}\n"
+               "initiatives:\n"
+               "  - id: idle\n"
+               "    kind: other\n"
+               "    costs: {upfront: 0}\n"
+               "    benefits: {annual: 0}\n");
+    assert_int_equal(RUN(f, "run", "zero.yaml", "--json", "-"), 0);
+    json_t *root = load_json_text(f->out);
+    json_t *in = json_array_get(json_object_get(root, "initiatives"), 0);
+    json_t *d = json_object_get(in, "deterministic");
+    assert_true(json_is_null(json_object_get(in, "break_even_effect_multiplier")));
+    assert_true(json_is_null(json_object_get(d, "payback_years")));
+    assert_true(json_is_null(json_object_get(d, "discounted_payback_years")));
+    json_decref(root);
+    assert_contains(f->err, "there is nothing to break even");
+    assert_contains(f->err, "there is nothing to pay back");
+    char *err = slurp(f->err);
+    assert_null(strstr(err, "0.00x"));
+    free(err);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -617,11 +849,26 @@ static void test_cli_json_unwritable(void **state)
         write_file(f, "ro/out.json", "OLD\n");
         assert_int_equal(chmod(ro, 0555), 0);
         assert_int_equal(RUN(f, "run", s, "--json", "ro/out.json", "-q"), 3);
+        assert_contains(f->err, "cannot create a temporary file in ro: ");
         old = work_file(f, "ro/out.json");
         assert_string_equal(old, "OLD\n");
         free(old);
         assert_int_equal(chmod(ro, 0755), 0);
     }
+}
+
+/* A file that exists where no temporary file can be created beside it (/proc): the
+ * message is about the temporary file, not "No such file or directory" about a file that
+ * is there. */
+static void test_cli_json_no_temporary_file(void **state)
+{
+    fixture *f = *state;
+    if (access("/proc/version", R_OK) != 0)
+        skip();
+    assert_int_equal(RUN(f, "run", example("retail-banking.yaml"), "--json", "/proc/version", "-q"),
+                     3);
+    assert_contains(f->err, "cannot write '/proc/version': cannot create a temporary file in "
+                            "/proc: ");
 }
 
 static void test_cli_json_file_size_limit(void **state)
@@ -683,7 +930,16 @@ static void test_cli_init(void **state)
     assert_string_equal(mine, "my own work\n");
     free(mine);
     assert_int_equal(RUN(f, "init"), 3);
-    assert_work_holds(f, "mine.yaml scenario.yaml");
+    /* A directory is named as one. */
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/jd", f->work);
+    assert_int_equal(mkdir(dir, 0777), 0);
+    assert_int_equal(RUN(f, "init", "jd"), 3);
+    assert_contains(f->err, "'jd' is a directory");
+    assert_work_holds(f, "jd mine.yaml scenario.yaml");
+    /* The hint repeats the program as it was invoked. */
+    assert_int_equal(RUN(f, "init", "jd/s.yaml"), 0);
+    assert_contains(f->out, "`" CXROI_EXE " check jd/s.yaml`");
 }
 
 static void test_cli_init_models(void **state)
@@ -731,6 +987,14 @@ int main(void)
         T(test_cli_unknown_command),
         T(test_cli_bad_options),
         T(test_cli_help_and_version),
+        T(test_cli_bundled_short_options),
+        T(test_cli_simulation_options_note),
+        T(test_cli_version_help_arguments),
+        T(test_cli_json_never_overwrites_scenario),
+        T(test_cli_default_scenario_relative_path),
+        T(test_cli_infinite_customer_equity),
+        T(test_cli_nothing_to_recover),
+        T(test_cli_json_no_temporary_file),
         T(test_cli_fit_survival),
         T(test_cli_missing_file),
         T(test_cli_invalid_scenario),

@@ -12,6 +12,7 @@
 #include <gsl/gsl_errno.h>
 #include <jansson.h>
 
+#include "cxroi/analysis.h"
 #include "cxroi/finance.h"
 #include "cxroi/model.h"
 #include "cxroi/sbg.h"
@@ -422,6 +423,48 @@ static void test_model_break_even_linear(void **state)
     cxroi_model_workspace_free(w);
 }
 
+/* No costs and no effect: NPV(k) = 0 for every k, so no multiple "breaks even" (null,
+ * not 0.00x), and with every cash flow 0 there is nothing to pay back (null, not 0
+ * years). No costs and a harmful effect: no break-even either. */
+static void test_model_nothing_to_recover(void **state)
+{
+    (void)state;
+    tb b;
+    tb_revenue_case(&b);
+    b.initiatives[0].upfront = b.initiatives[0].annual = CXROI_NONE;
+    size_t eff = b.initiatives[0].effects[0].revenue;
+    b.values[eff] = 0.0;
+    cxroi_model_workspace *w = cxroi_model_workspace_alloc(&b.sc);
+    assert_non_null(w);
+    cxroi_deterministic d;
+    assert_int_equal(cxroi_model_deterministic(&b.sc, b.values, 0, w, &d), CXROI_OK);
+    assert_close(d.base.npv, 0.0, 0);
+    assert_false(d.has_break_even);
+    assert_false(d.base.has_payback);
+    assert_false(d.base.has_discounted_payback);
+    assert_false(d.base.has_roi);
+    cxroi_deterministic_clear(&d);
+
+    b.values[eff] = -0.0735;
+    assert_int_equal(cxroi_model_deterministic(&b.sc, b.values, 0, w, &d), CXROI_OK);
+    assert_true(d.base.npv < 0);
+    assert_false(d.has_break_even);
+    /* Losses from year 1 never recover: no payback, for the usual reason. */
+    assert_false(d.base.has_payback);
+    cxroi_deterministic_clear(&d);
+
+    /* A benefit with no cost pays back at once (payback 0: the cumulative flow is never
+     * negative), and any fraction of it breaks even (k = 0). */
+    b.values[eff] = 0.0735;
+    assert_int_equal(cxroi_model_deterministic(&b.sc, b.values, 0, w, &d), CXROI_OK);
+    assert_true(d.has_break_even);
+    assert_close(d.break_even_multiplier, 0.0, 0);
+    assert_true(d.base.has_payback);
+    assert_close(d.base.payback_years, 0.0, 0);
+    cxroi_deterministic_clear(&d);
+    cxroi_model_workspace_free(w);
+}
+
 /* Break-even needing k > 1, found after the doubling scan: costs 4x the revenue case's
  * benefits (PVC = 4.6 PVB by construction), so k* = 4.6 lies in [4, 8]. */
 static void test_model_break_even_beyond_one(void **state)
@@ -570,6 +613,111 @@ static void test_model_terminal_value_constant(void **state)
     b.values[b.initiatives[i].effects[0].retention] = -0.0235;
     b.values[b.sc.discount_rate] = 0.0;
     assert_int_equal(tb_flows(&b, i, NULL, &f, NULL), CXROI_ERROR_MODEL);
+}
+
+/* ------------------------------------------------------------------ analysis errors */
+
+/* Run the analysis of a hand-built scenario; return its status and the diagnostics'
+ * messages joined by newlines in @p messages. */
+static cxroi_error tb_analysis(tb *b, char *messages, size_t size)
+{
+    cxroi_diag *diag = cxroi_diag_new();
+    assert_non_null(diag);
+    cxroi_analysis *a = NULL;
+    cxroi_error err = cxroi_analysis_run(&b->sc, NULL, diag, &a);
+    assert_true(err == CXROI_OK ? a != NULL : a == NULL);
+    messages[0] = '\0';
+    for (size_t i = 0; i < cxroi_diag_count(diag); i++) {
+        size_t n = strlen(messages);
+        snprintf(messages + n, size - n, "%s\n", cxroi_diag_get(diag, i)->message);
+    }
+    cxroi_analysis_free(a);
+    cxroi_diag_free(diag);
+    return err;
+}
+
+static void assert_has(const char *text, const char *needle)
+{
+    if (!strstr(text, needle))
+        fail_msg("'%s' not in:\n%s", needle, text);
+}
+
+/* Customer equity of a constant-retention customer: m / (1 + d - r), finite only for
+ * r < 1 + d. At d = -0.2, r = 0.8 the sum of 0.8^k / 0.8^(k+1) diverges: the error names
+ * the segment, both numbers and the fix, instead of "a result is not finite" at the
+ * initiative. r = 0.7935 < 0.8 is fine. */
+static void test_model_analysis_infinite_equity_constant(void **state)
+{
+    (void)state;
+    tb b;
+    char msg[2048];
+    tb_init(&b, 3, -0.2, CXROI_TERMINAL_CUSTOMER_EQUITY);
+    size_t s = tb_segment_constant(&b, 1000, 310, 0.35, 12.5, 0.8, NAN);
+    b.segments[s].id = "mass";
+    size_t i = tb_initiative(&b, 0, 0, 1000, NAN, NAN);
+    tb_effect(&b, i, s, FX_RETENTION, 0.0135);
+    assert_int_equal(tb_analysis(&b, msg, sizeof msg), CXROI_ERROR_MODEL);
+    assert_has(msg, "segments.mass: the customer equity of a customer is infinite: "
+                    "retention 0.8 is not below 1 + discount rate (0.8)");
+    assert_has(msg, "use a higher discount_rate or terminal_value: none");
+    assert_null(strstr(msg, "initiatives."));
+    b.values[b.segments[s].retention] = 0.7935;
+    b.params[b.segments[s].retention].dist.value = 0.7935;
+    assert_int_equal(tb_analysis(&b, msg, sizeof msg), CXROI_OK);
+    /* Without terminal value the same retention is harmless. */
+    b.values[b.segments[s].retention] = b.params[b.segments[s].retention].dist.value = 0.8;
+    b.sc.terminal_value = CXROI_TERMINAL_NONE;
+    assert_int_equal(tb_analysis(&b, msg, sizeof msg), CXROI_OK);
+}
+
+/* sBG: S(a+k)/S(a) falls like k^-alpha, so sum_k S(a+k)/S(a) / (1+d)^(k+1) diverges for
+ * d < 0 whatever alpha, and for d = 0 when alpha <= 1 (sum_k k^-alpha); d = 0 with
+ * alpha = 1.5 converges (Gauss: (alpha+beta+a-1)/(alpha-1)). */
+static void test_model_analysis_infinite_equity_sbg(void **state)
+{
+    (void)state;
+    tb b;
+    char msg[2048];
+    tb_init(&b, 3, -0.0535, CXROI_TERMINAL_CUSTOMER_EQUITY);
+    size_t s = tb_segment_sbg(&b, 1000, 120, 0.5, 3.25, 1.5, 1.182, 2, NAN);
+    b.segments[s].id = "smb";
+    size_t i = tb_initiative(&b, 0, 0, 1000, NAN, NAN);
+    tb_effect(&b, i, s, FX_CHURN, -0.0735);
+    assert_int_equal(tb_analysis(&b, msg, sizeof msg), CXROI_ERROR_MODEL);
+    assert_has(msg, "segments.smb: the customer equity of a customer is infinite: with sBG "
+                    "retention (alpha 1.5)");
+    assert_has(msg, "discount_rate is -0.0535; use a positive discount_rate or "
+                    "terminal_value: none");
+    b.values[b.sc.discount_rate] = b.params[b.sc.discount_rate].dist.value = 0.0;
+    assert_int_equal(tb_analysis(&b, msg, sizeof msg), CXROI_OK);
+    b.values[b.segments[s].sbg_alpha] = b.params[b.segments[s].sbg_alpha].dist.value = 0.704;
+    assert_int_equal(tb_analysis(&b, msg, sizeof msg), CXROI_ERROR_MODEL);
+    assert_has(msg, "alpha 0.704");
+}
+
+/* Any other non-finite result names the quantity: a revenue effect of 1e308 makes the
+ * year-1 benefit infinite; upfront costs of 1e-320 (a subnormal) make ROI = NPV / PV
+ * costs overflow while NPV itself is finite. */
+static void test_model_analysis_names_overflow(void **state)
+{
+    (void)state;
+    tb b;
+    char msg[2048];
+    tb_revenue_case(&b);
+    b.initiatives[0].id = "cx";
+    size_t eff = b.initiatives[0].effects[0].revenue;
+    b.values[eff] = b.params[eff].dist.value = 1e308;
+    assert_int_equal(tb_analysis(&b, msg, sizeof msg), CXROI_ERROR_MODEL);
+    assert_has(msg, "initiatives.cx: the business case cannot be evaluated at the base "
+                    "values: the benefit of year 1 overflows");
+    b.values[eff] = b.params[eff].dist.value = 0.0735;
+    assert_int_equal(tb_analysis(&b, msg, sizeof msg), CXROI_OK);
+    b.initiatives[0].annual = CXROI_NONE;
+    size_t up = b.initiatives[0].upfront;
+    b.values[up] = b.params[up].dist.value = 1e-320;
+    assert_int_equal(tb_analysis(&b, msg, sizeof msg), CXROI_ERROR_MODEL);
+    assert_has(msg, "initiatives.cx: the business case cannot be evaluated at the base "
+                    "values: the ROI (NPV / PV costs) overflows");
 }
 
 /* ------------------------------------------------------------------ errors */
@@ -848,6 +996,10 @@ int main(void)
         cmocka_unit_test(test_model_costs_timing_and_risk_adjustment),
         cmocka_unit_test(test_model_break_even_linear),
         cmocka_unit_test(test_model_break_even_beyond_one),
+        cmocka_unit_test(test_model_nothing_to_recover),
+        cmocka_unit_test(test_model_analysis_infinite_equity_constant),
+        cmocka_unit_test(test_model_analysis_infinite_equity_sbg),
+        cmocka_unit_test(test_model_analysis_names_overflow),
         cmocka_unit_test(test_model_sbg_retention_formula),
         cmocka_unit_test(test_model_sbg_residual_value_closed_form),
         cmocka_unit_test(test_model_sbg_hand),

@@ -503,6 +503,91 @@ static void test_report_text_content(void **state)
     free(text);
 }
 
+static void assert_fits_100_columns(const char *text)
+{
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (columns(p, n) > 100)
+            fail_msg("line wider than 100 columns: %.*s", (int)n, p);
+        p += n + (nl != NULL);
+    }
+}
+
+/* The break-even footnote's example is the table's own first value (0.618 -> 0.62x,
+ * 62 %), not a made-up one. */
+static void test_report_text_break_even_example(void **state)
+{
+    fixture *f = *state;
+    char *text = render(f);
+    assert_non_null(strstr(text, "(0.62x: 62 % of them pays back)"));
+    free(text);
+    f->det[0].break_even_multiplier = 1.8912; /* shown as 1.89x: 189 % */
+    text = render(f);
+    assert_non_null(strstr(text, "1.89x"));
+    assert_non_null(strstr(text, "(1.89x: 189 % of them pays back)"));
+    assert_null(strstr(text, "0.60x"));
+    free(text);
+}
+
+/* Amounts wider than a column (a result of 1.79e303, a segment worth 3.5e29 a year) are
+ * abbreviated, never cut: "1,791,582,997,..." would read as another number. 1.5e12 and
+ * -2.5e12 become "1.50 tn" and "-2.50 tn"; 999,999,999,999 still fits in full. */
+static void test_report_text_huge_amounts(void **state)
+{
+    fixture *f = *state;
+    f->det[0].base.npv = 1.7915829971e303;
+    f->det[0].risk_adjusted.npv = -2.5e12;
+    f->base_values[1] = 1.5e12; /* the upfront cost of initiative 0 */
+    f->econ[0].contribution_total = 3.5e29;
+    f->econ[1].contribution_total = 999999999999.0;
+    char *text = render(f);
+    assert_non_null(strstr(text, "1.79e+303"));
+    assert_null(strstr(text, "1,791,582"));
+    assert_non_null(strstr(text, "-2.50 tn"));
+    assert_non_null(strstr(text, "1.50 tn"));
+    assert_non_null(strstr(text, "3.50e+29"));
+    assert_non_null(strstr(text, "999,999,999,999"));
+    assert_non_null(strstr(text, "abbreviated: 1.79 tn = 1.79 trillion,"));
+    assert_fits_100_columns(text);
+    free(text);
+    /* Without huge amounts, no abbreviation footnote. */
+    f->det[0].base.npv = 123456.78901234567;
+    f->det[0].risk_adjusted.npv = -4567.125;
+    f->base_values[1] = 1987654.3210987654;
+    f->econ[0].contribution_total = 82200000;
+    f->econ[1].contribution_total = -600000;
+    text = render(f);
+    assert_null(strstr(text, "abbreviated"));
+    free(text);
+}
+
+/* No costs: a break-even of exactly 0 ("any fraction pays back") has its footnote; a
+ * tiny but real one reads "<0.01x", not "0.00x"; no break-even without costs says there
+ * is nothing to break even; all-zero cash flows say there is nothing to pay back rather
+ * than "not within the horizon". */
+static void test_report_text_nothing_to_recover(void **state)
+{
+    fixture *f = *state;
+    f->det[0].break_even_multiplier = 0.0;
+    for (int t = 0; t < N; t++)
+        f->flows[1][0][t] = f->flows[1][1][t] = f->flows[1][2][t] = 0.0;
+    char *text = render(f);
+    assert_non_null(strstr(text, "0.00x"));
+    assert_non_null(strstr(text, "no costs to recover; any fraction of the effects pays back"));
+    assert_non_null(strstr(text, "there is nothing to break even"));
+    assert_non_null(strstr(text, "there is nothing to pay back"));
+    assert_null(strstr(text, "do not pay back within")); /* initiative 0 pays back */
+    /* No real break-even in the table: the footnote has no example. */
+    assert_non_null(strstr(text, "at which NPV = 0.\n"));
+    free(text);
+    f->det[0].break_even_multiplier = 0.003;
+    text = render(f);
+    assert_non_null(strstr(text, "<0.01x"));
+    assert_null(strstr(text, "0.00x"));
+    free(text);
+}
+
 static void test_report_text_write_error(void **state)
 {
     fixture *f = *state;
@@ -528,12 +613,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_json_deterministic_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_json_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_json_nulls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_report_json_segments_and_warnings, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_report_json_segments_and_warnings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_json_seed_above_int64, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_json_write_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_text_fits_100_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_text_content, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_text_break_even_example, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_text_huge_amounts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_text_nothing_to_recover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_text_write_error, setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("money", money, NULL, NULL);
