@@ -356,6 +356,8 @@ def mirr(cf, rate):
 
 
 def payback(cf, rate):
+    if all(c == 0 for c in cf):
+        return None  # nothing to pay back
     cum, prev = [], 0.0
     for t, c in enumerate(cf):
         prev += c / (1 + rate) ** t
@@ -398,7 +400,8 @@ def break_even(doc, segments, ini, d):
         b, c, fl, tv = initiative_flows(doc, segments, ini, d, k=k)
         return npv_at(d, fl) + tv / (1 + d) ** (len(fl) - 1)
     if f(0.0) >= 0:
-        return 0.0
+        # No costs: the effects break even at once if they add value, else never.
+        return 0.0 if f(1.0) > 0 else None
     lo, k = 0.0, 1.0
     while True:
         if f(k) >= 0:
