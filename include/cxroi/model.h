@@ -92,7 +92,8 @@ typedef struct cxroi_metrics {
     bool has_mirr;
     double mirr;           /**< Finance and reinvestment rate = discount rate; TV included. */
     bool has_payback;
-    double payback_years;  /**< Operating flows only; false: not within horizon. */
+    double payback_years;  /**< Operating flows only; has_payback false: not within the
+                                horizon, or nothing to pay back (every flow is 0). */
     bool has_discounted_payback;
     double discounted_payback_years;
 } cxroi_metrics;
