@@ -102,8 +102,8 @@ error_at(loader *L, const cxroi_ynode *node, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    cxroi_diag_vadd(L->diag, CXROI_SEVERITY_ERROR, L->file, node ? node->line : 1, node ? node->column : 1,
-                    fmt, ap);
+    cxroi_diag_vadd(L->diag, CXROI_SEVERITY_ERROR, L->file, node ? node->line : 1,
+                    node ? node->column : 1, fmt, ap);
     va_end(ap);
 }
 
@@ -115,8 +115,8 @@ warning_at(loader *L, const cxroi_ynode *node, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    cxroi_diag_vadd(L->diag, CXROI_SEVERITY_WARNING, L->file, node ? node->line : 1, node ? node->column : 1,
-                    fmt, ap);
+    cxroi_diag_vadd(L->diag, CXROI_SEVERITY_WARNING, L->file, node ? node->line : 1,
+                    node ? node->column : 1, fmt, ap);
     va_end(ap);
 }
 
@@ -124,6 +124,76 @@ static cxroi_mark mark_of(const loader *L, const cxroi_ynode *node)
 {
     cxroi_mark m = {L->file, node ? node->line : 1, node ? node->column : 1};
     return m;
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence that starts s[0..n), or 0 when none does
+ * (Unicode table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF).
+ * *cp receives the code point.
+ */
+static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
+{
+    unsigned c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        *cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+        *cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+        *cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        *cp = *cp << 6 | (s[i] & 0x3F);
+    }
+    return len;
+}
+
+/*
+ * Copies at most `max_chars` characters of s[0..n) into out (size bytes, NUL-terminated),
+ * whole characters only. Valid UTF-8 is kept as written (a name in the file's own
+ * language, a currency sign); control characters, bidirectional overrides (which could
+ * reorder the terminal line) and invalid bytes become '?'. Returns true when cut short.
+ */
+static bool printable_text(const char *s, size_t n, char *out, size_t size, size_t max_chars)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t k = 0, chars = 0, i = 0;
+    while (i < n) {
+        unsigned long cp = 0;
+        size_t len = utf8_decode(u + i, n - i, &cp);
+        bool shown = len > 0 && cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp <= 0x9F) &&
+                     !(cp >= 0x202A && cp <= 0x202E) && !(cp >= 0x2066 && cp <= 0x2069);
+        size_t width = shown ? len : 1;
+        if (chars == max_chars || k + width >= size)
+            break;
+        if (shown)
+            memcpy(out + k, u + i, len);
+        else
+            out[k] = '?';
+        k += width;
+        i += len ? len : 1;
+        chars++;
+    }
+    out[k] = '\0';
+    return i < n;
 }
 
 /* What a node is, in words, for "found ..." messages. */
@@ -138,16 +208,12 @@ static void describe_node(const cxroi_ynode *node, char *buf, size_t size)
     } else if (cxroi_ynode_is_null(node)) {
         snprintf(buf, size, "nothing (an empty value)");
     } else {
-        /* Show at most 40 printable characters of the scalar. */
-        char text[48];
-        size_t j = 0;
-        for (size_t i = 0; i < node->length && j < 40; i++) {
-            unsigned char c = (unsigned char)node->value[i];
-            text[j++] = (c >= 32 && c < 127) ? (char)c : '?';
-        }
-        text[j] = '\0';
+        /* At most 40 characters (and 80 bytes, so callers' 128-byte buffers hold the
+         * whole message part) of the scalar. */
+        char text[81];
+        bool cut = printable_text(node->value, node->length, text, sizeof text, 40);
         snprintf(buf, size, node->plain ? "'%s'%s" : "the quoted string \"%s\"%s", text,
-                 node->length > 40 ? "..." : "");
+                 cut ? "..." : "");
     }
 }
 
@@ -175,6 +241,38 @@ static const char *scalar_text(const cxroi_ynode *n)
     return is_scalar(n) ? n->value : "";
 }
 
+static bool all_digits(const cxroi_ynode *n)
+{
+    if (!is_scalar(n) || !n->plain || n->length == 0)
+        return false;
+    for (size_t i = 0; i < n->length; i++)
+        if (!isdigit((unsigned char)n->value[i]))
+            return false;
+    return true;
+}
+
+/* Pair i of `map` is a group of digits with no value on the line of the value before
+ * it: what is left of `key: 10,000` written inside {...} once YAML split it. */
+static bool thousands_split(const cxroi_ynode *map, size_t i)
+{
+    const cxroi_ynode *k = map->pairs[i].key;
+    return i > 0 && all_digits(k) && cxroi_ynode_is_null(map->pairs[i].value) &&
+           map->pairs[i - 1].value && map->pairs[i - 1].value->line == k->line;
+}
+
+/* The number that pairs i, i+1, ... were split from ("10" "000" -> "10000"), or false
+ * when the value before them is not a number's first group. */
+static bool rejoin_number(const cxroi_ynode *map, size_t i, char *out, size_t size)
+{
+    const cxroi_ynode *first = map->pairs[i - 1].value;
+    if (!all_digits(first) || first->length > 3)
+        return false;
+    size_t used = (size_t)snprintf(out, size, "%s", first->value);
+    for (size_t j = i; j < map->count && thousands_split(map, j) && used < size; j++)
+        used += (size_t)snprintf(out + used, size - used, "%s", map->pairs[j].key->value);
+    return used < size;
+}
+
 /*
  * Check that every key of `map` is one of `allowed`; report each unknown key with a
  * "did you mean" hint. `where` is the key path of the map, for the message.
@@ -195,6 +293,23 @@ static void check_keys(loader *L, const cxroi_ynode *map, const char *where,
                 known = true;
         if (known)
             continue;
+        if (thousands_split(map, i)) {
+            /* `{iterations: 10,000}`: YAML splits the flow mapping at the comma. */
+            char number[128];
+            if (i > 0 && thousands_split(map, i - 1))
+                continue; /* the same number, reported at its first group */
+            if (rejoin_number(map, i, number, sizeof number))
+                error_at(L, key,
+                         "unknown key '%s' in %s; a comma separates entries in {...}: write %s "
+                         "without a thousands separator",
+                         key->value, where, number);
+            else
+                error_at(L, key,
+                         "unknown key '%s' in %s; a comma separates entries in {...}: write "
+                         "numbers without a thousands separator",
+                         key->value, where);
+            continue;
+        }
         const char *hint = cxroi_suggest(key->value, allowed, n_allowed);
         if (hint) {
             error_at(L, key, "unknown key '%s' in %s; did you mean '%s'?", key->value, where, hint);
@@ -209,23 +324,34 @@ static void check_keys(loader *L, const cxroi_ynode *map, const char *where,
 /* ---------------------------------------------------------------------------------- */
 /* Numbers                                                                             */
 
+/* The largest magnitude of any number in a scenario: money and counts beyond this are
+ * typing slips (1e300), and sums of them would lose all precision or overflow. */
+#define MAX_MAGNITUDE 1e15
+
+typedef enum number_parse { NUMBER_OK = 0, NUMBER_BAD, NUMBER_OVERFLOW } number_parse;
+
 /*
  * Parse the text of a plain YAML number as people write it: 350000, -0.05, 2.0e6, 1e6,
  * .5, +3, 1_000_000 (YAML 1.1 digit separators). Hex, octal, infinities and NaN are not
- * numbers a business case needs and are rejected by the caller with a hint.
+ * numbers a business case needs and are rejected by the caller with a hint; so is a
+ * leading zero (008), which YAML 1.1 reads as octal and a person as 8 or 0.08.
+ * NUMBER_OVERFLOW when the value is beyond the range of a double (1e400); an underflow
+ * (1e-400) is 0.
  */
-static bool parse_decimal(const char *s, double *out)
+static number_parse parse_decimal(const char *s, double *out)
 {
     char buf[128];
     size_t j = 0;
     const char *p = s;
     if (*p == '+' || *p == '-')
         buf[j++] = *p++;
+    if (p[0] == '0' && (isdigit((unsigned char)p[1]) || p[1] == '_'))
+        return NUMBER_BAD;
     size_t digits = 0;
     bool dot = false, exp = false;
     for (; *p; p++) {
         if (j >= sizeof buf - 1)
-            return false;
+            return NUMBER_BAD;
         if (isdigit((unsigned char)*p)) {
             buf[j++] = *p;
             digits++;
@@ -240,48 +366,212 @@ static bool parse_decimal(const char *s, double *out)
             if (p[1] == '+' || p[1] == '-')
                 buf[j++] = *++p;
             if (!isdigit((unsigned char)p[1]))
-                return false;
+                return NUMBER_BAD;
         } else {
-            return false;
+            return NUMBER_BAD;
         }
     }
     if (digits == 0)
-        return false;
+        return NUMBER_BAD;
     buf[j] = '\0';
     errno = 0;
     char *end = NULL;
     double v = strtod(buf, &end);
     if (end == buf || *end != '\0')
-        return false;
+        return NUMBER_BAD;
     if (errno == ERANGE && isinf(v))
-        return false;
+        return NUMBER_OVERFLOW;
     *out = v;
+    return NUMBER_OK;
+}
+
+/* A number as people write it in prose or a spreadsheet, and the YAML spelling of it. */
+typedef struct number_fix {
+    char text[128];     /* the number as YAML wants it, e.g. "1200000" or "0.08" */
+    bool percent;       /* written with a trailing '%' */
+    bool separators;    /* written with thousands separators (',', '.', spaces) */
+    bool decimal_comma; /* written with a decimal comma */
+} number_fix;
+
+/*
+ * Recognise 30%, 30 %, 1,200,000, 50 000 (also with a no-break space), 0,08, 12,5,
+ * 1.200.000,50 and 1,200.50, and fill `fx` with the plain spelling. A comma is a
+ * thousands separator only when every group after it has exactly 3 digits and the
+ * first group does not start with 0; otherwise a single comma is a decimal comma.
+ * Returns false when the text is none of these, or the fixed text is still no number.
+ */
+static bool normalize_number(const char *v, number_fix *fx)
+{
+    memset(fx, 0, sizeof *fx);
+    /* Work on a copy where a no-break space (U+00A0) or a narrow one (U+202F), as
+     * French number formats use, is an ASCII space. */
+    char s[128] = {0};
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (n >= sizeof s - 1)
+            return false;
+        if (p[0] == 0xC2 && p[1] == 0xA0) {
+            p += 1;
+            s[n++] = ' ';
+        } else if (p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0xAF) {
+            p += 2;
+            s[n++] = ' ';
+        } else {
+            s[n++] = (char)*p;
+        }
+    }
+    while (n > 0 && s[n - 1] == ' ')
+        n--;
+    if (n > 0 && s[n - 1] == '%') {
+        fx->percent = true;
+        n--;
+        while (n > 0 && s[n - 1] == ' ')
+            n--;
+    }
+    s[n] = '\0';
+    /* sign, then digit runs r0 sep1 r1 ... sepk rk, then an optional exponent. */
+    const char *p = s;
+    char sign[2] = "";
+    if (*p == '+' || *p == '-') {
+        sign[0] = *p++;
+    }
+    const char *run[16];
+    size_t run_len[16];
+    char sep[16];
+    size_t k = 0;
+    for (;;) {
+        const char *r = p;
+        while (isdigit((unsigned char)*p))
+            p++;
+        if (p == r)
+            return false;
+        run[k] = r;
+        run_len[k] = (size_t)(p - r);
+        if ((*p == ',' || *p == '.' || *p == ' ') && isdigit((unsigned char)p[1]) && k < 15) {
+            sep[++k] = *p++;
+            continue;
+        }
+        break;
+    }
+    const char *exponent = p; /* must be empty or e[+-]digits */
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p != '\0')
+        return false;
+    /* The decimal mark: the last separator, when it is ',' or '.' and differs from the
+     * group separator before it (or a lone comma that cannot be a thousands group). */
+    size_t groups = k; /* runs r1..r_groups are thousands groups */
+    char group = k > 0 ? sep[1] : 0;
+    bool decimal = false;
+    if (k == 1 && sep[1] == '.') {
+        groups = 0;
+        decimal = true;
+        group = 0;
+    } else if (k == 1 && sep[1] == ',') {
+        if (run[0][0] == '0' || run_len[1] != 3) {
+            groups = 0;
+            decimal = true;
+            group = 0;
+            fx->decimal_comma = true;
+        }
+    } else if (k >= 2 && sep[k] != sep[1] && sep[k] != ' ') {
+        groups = k - 1;
+        decimal = true;
+        fx->decimal_comma = sep[k] == ',';
+    }
+    for (size_t i = 2; i <= groups; i++)
+        if (sep[i] != group)
+            return false;
+    if (groups > 0) {
+        if (run_len[0] > 3 || (run[0][0] == '0' && run_len[0] > 1))
+            return false;
+        for (size_t i = 1; i <= groups; i++)
+            if (run_len[i] != 3)
+                return false;
+        fx->separators = true;
+    }
+    if (!fx->percent && !fx->separators && !fx->decimal_comma)
+        return false;
+    size_t used = (size_t)snprintf(fx->text, sizeof fx->text, "%s", sign);
+    for (size_t i = 0; i <= k && used < sizeof fx->text; i++) {
+        const char *mark = decimal && i == k ? "." : "";
+        used += (size_t)snprintf(fx->text + used, sizeof fx->text - used, "%s%.*s", mark,
+                                 (int)run_len[i], run[i]);
+    }
+    if (used < sizeof fx->text)
+        snprintf(fx->text + used, sizeof fx->text - used, "%s", exponent);
+    double check;
+    return parse_decimal(fx->text, &check) == NUMBER_OK;
+}
+
+/*
+ * "008" is 8 to a person and 8 (octal 010 aside) to YAML 1.1: neither is likely what was
+ * meant by a rate. Writes "8 or 0.08" (or "0.5" for "00.5") into out, or returns false
+ * when the text is not a number with a leading zero.
+ */
+static bool leading_zero_fix(const char *v, char *out, size_t size)
+{
+    const char *p = v;
+    char sign[2] = "";
+    if (*p == '+' || *p == '-')
+        sign[0] = *p++;
+    if (!(p[0] == '0' && isdigit((unsigned char)p[1])))
+        return false;
+    const char *q = p;
+    while (*q == '0' && isdigit((unsigned char)q[1]))
+        q++;
+    double x;
+    char plain[128];
+    snprintf(plain, sizeof plain, "%s%s", sign, q);
+    if (parse_decimal(plain, &x) != NUMBER_OK)
+        return false;
+    if (strchr(p, '.') || strchr(p, 'e') || strchr(p, 'E') || x == 0.0)
+        snprintf(out, size, "%s", plain);
+    else
+        snprintf(out, size, "%s or %s0.%s", plain, sign, p + 1);
     return true;
 }
 
 /*
- * Read a number from `node`. On failure report "PATH: expected WHAT, found ..." (with a
- * hint for common mistakes) and return false.
+ * "; write percentages as fractions: 0.3" for a value that looks like a percentage where
+ * a fraction is expected, else "". `from` is where percentages start: 2 for shares and
+ * rates, whose values just above 1 (1.35) are more likely slips than a 1.35 % margin;
+ * 1 for a change of retention, where 1.5 is almost surely "1.5 points".
  */
-static bool get_number(loader *L, const cxroi_ynode *node, const char *path, const char *what,
-                       double *out)
+static const char *percent_hint(double v, double from, char *buf, size_t size)
+{
+    if (!(fabs(v) > 1.0 && fabs(v) >= from && fabs(v) <= 100.0))
+        return "";
+    snprintf(buf, size, "; write percentages as fractions: %g", v / 100.0);
+    return buf;
+}
+
+/*
+ * Read a number from `node`, any magnitude. On failure report "PATH: expected WHAT,
+ * found ..." (with a hint for common mistakes) and return false.
+ */
+static bool get_number_any(loader *L, const cxroi_ynode *node, const char *path, const char *what,
+                           double *out)
 {
     char found[128];
     if (is_scalar(node) && node->plain && !cxroi_ynode_is_null(node)) {
-        if (parse_decimal(node->value, out))
-            return true;
         const char *v = node->value;
-        size_t len = strlen(v);
-        double pct;
-        char tmp[128];
-        if (len > 1 && len < sizeof tmp && v[len - 1] == '%') {
-            memcpy(tmp, v, len - 1);
-            tmp[len - 1] = '\0';
-            if (parse_decimal(tmp, &pct)) {
-                error_at(L, node, "%s: expected %s, found '%s'; write percentages as fractions: %g",
-                         path, what, v, pct / 100.0);
-                return false;
-            }
+        number_parse r = parse_decimal(v, out);
+        if (r == NUMBER_OK)
+            return true;
+        if (r == NUMBER_OVERFLOW) {
+            error_at(L, node,
+                     "%s: expected %s, found '%s', which is %s than %s1e15; cxroi works "
+                     "with amounts up to 1e15",
+                     path, what, v, v[0] == '-' ? "smaller" : "larger", v[0] == '-' ? "-" : "");
+            return false;
         }
         if (strcasecmp(v, ".inf") == 0 || strcasecmp(v, "-.inf") == 0 ||
             strcasecmp(v, "+.inf") == 0 || strcasecmp(v, ".nan") == 0 ||
@@ -291,32 +581,70 @@ static bool get_number(loader *L, const cxroi_ynode *node, const char *path, con
                      path, what, v);
             return false;
         }
-        /* A thousands separator is a common way to write money. */
-        if (strchr(v, ',') && len < sizeof tmp) {
-            size_t k = 0;
-            for (size_t i = 0; i < len; i++)
-                if (v[i] != ',')
-                    tmp[k++] = v[i];
-            tmp[k] = '\0';
-            if (parse_decimal(tmp, &pct)) {
+        char fixed[160];
+        if (leading_zero_fix(v, fixed, sizeof fixed)) {
+            error_at(L, node, "%s: expected %s, found '%s'; write %s", path, what, v, fixed);
+            return false;
+        }
+        number_fix fx;
+        if (normalize_number(v, &fx)) {
+            double x = 0.0;
+            (void)parse_decimal(fx.text, &x);
+            if (fx.percent)
+                error_at(L, node, "%s: expected %s, found '%s'; write percentages as fractions: %g",
+                         path, what, v, x / 100.0);
+            else if (fx.decimal_comma && fx.separators)
+                error_at(L, node,
+                         "%s: expected %s, found '%s'; write a decimal point and no "
+                         "thousands separators: %s",
+                         path, what, v, fx.text);
+            else if (fx.decimal_comma)
+                error_at(L, node,
+                         "%s: expected %s, found '%s'; write a decimal point, not a "
+                         "comma: %s",
+                         path, what, v, fx.text);
+            else
                 error_at(L, node,
                          "%s: expected %s, found '%s'; write numbers without thousands "
                          "separators: %s",
-                         path, what, v, tmp);
-                return false;
-            }
+                         path, what, v, fx.text);
+            return false;
         }
     }
     describe_node(node, found, sizeof found);
     if (is_scalar(node) && !node->plain) {
         double v;
-        if (parse_decimal(node->value, &v)) {
+        if (parse_decimal(node->value, &v) == NUMBER_OK) {
             error_at(L, node, "%s: expected %s, found %s; remove the quotes", path, what, found);
             return false;
         }
     }
     error_at(L, node, "%s: expected %s, found %s", path, what, found);
     return false;
+}
+
+/* "larger than 1e15; ..." when |v| > MAX_MAGNITUDE, for a message's tail. */
+static bool too_large(double v, char *buf, size_t size)
+{
+    if (!(fabs(v) > MAX_MAGNITUDE))
+        return false;
+    snprintf(buf, size, "%s than %s1e15; cxroi works with amounts up to 1e15",
+             v < 0 ? "smaller" : "larger", v < 0 ? "-" : "");
+    return true;
+}
+
+/* Read a number of at most MAX_MAGNITUDE in absolute value; see get_number_any(). */
+static bool get_number(loader *L, const cxroi_ynode *node, const char *path, const char *what,
+                       double *out)
+{
+    if (!get_number_any(L, node, path, what, out))
+        return false;
+    char tail[128];
+    if (too_large(*out, tail, sizeof tail)) {
+        error_at(L, node, "%s: expected %s, found %g, which is %s", path, what, *out, tail);
+        return false;
+    }
+    return true;
 }
 
 /* An integer in [lo, hi]. */
@@ -336,7 +664,7 @@ static bool get_int(loader *L, const cxroi_ynode *node, const char *path, long l
         return false;
     }
     double v;
-    if (!get_number(L, node, path, what, &v))
+    if (!get_number_any(L, node, path, what, &v))
         return false;
     if (v != floor(v) || v < (double)lo || v > (double)hi) {
         error_at(L, node, "%s: expected %s, found %s", path, what, node->value);
@@ -353,17 +681,19 @@ typedef struct domain {
     double lo, hi;
     bool lo_open, hi_open;
     const char *text; /* "a number from 0 to 1" */
+    double percent;   /* > 0: a fraction, and values from this one to 100 look like
+                       * percentages (see percent_hint()) */
 } domain;
 
-static const domain D_UNIT = {0.0, 1.0, false, false, "a number from 0 to 1"};
-static const domain D_NONNEG = {0.0, INFINITY, false, true, "a number >= 0"};
-static const domain D_POSITIVE = {0.0, INFINITY, true, true, "a number > 0"};
-static const domain D_RATE = {-1.0, INFINITY, true, true, "a rate > -1 (e.g. 0.09 for 9 %)"};
-static const domain D_RELATIVE = {-1.0, INFINITY, false, true,
-                                  "a relative change >= -1 (e.g. -0.05 for -5 %)"};
-static const domain D_ABS_RETENTION = {-1.0, 1.0, false, false,
-                                       "an absolute change of retention from -1 to 1 (e.g. 0.015)"};
-static const domain D_ANY = {-INFINITY, INFINITY, true, true, "a number"};
+static const domain D_UNIT = {0.0, 1.0, false, false, "a number from 0 to 1", 2.0};
+static const domain D_NONNEG = {0.0, INFINITY, false, true, "a number >= 0", 0.0};
+static const domain D_POSITIVE = {0.0, INFINITY, true, true, "a number > 0", 0.0};
+static const domain D_RATE = {-1.0, INFINITY, true, true, "a rate > -1 (e.g. 0.09 for 9 %)", false};
+static const domain D_RELATIVE = {
+    -1.0, INFINITY, false, true, "a relative change >= -1 (e.g. -0.05 for -5 %)", 0.0};
+static const domain D_ABS_RETENTION = {
+    -1.0, 1.0, false, false, "an absolute change of retention from -1 to 1 (e.g. 0.015)", 1.0};
+static const domain D_ANY = {-INFINITY, INFINITY, true, true, "a number", 0.0};
 
 static bool in_domain(const domain *d, double v)
 {
@@ -610,20 +940,35 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
             cxroi_dist_clear(d);
             return false;
         }
-        /* Stay within the input's domain. */
+        /* Stay within the input's domain, and within amounts cxroi can add up. */
         double lo, hi;
         cxroi_dist_support(d, &lo, &hi);
         if (!isfinite(lo))
             lo = cxroi_dist_quantile(d, 1e-6);
         if (!isfinite(hi))
             hi = cxroi_dist_quantile(d, 1.0 - 1e-6);
-        if (!in_domain(dom, lo) || !in_domain(dom, hi)) {
-            char desc[256];
+        char desc[256], tail[128];
+        if (too_large(fabs(lo) > fabs(hi) ? lo : hi, tail, sizeof tail)) {
             cxroi_dist_describe(d, desc, sizeof desc);
-            error_at(L, node,
-                     "%s: expected %s, found %s, which ranges from %g to %g; narrow it or "
-                     "truncate it with min/max",
-                     path, dom->text, desc, lo, hi);
+            error_at(L, node, "%s: expected %s, found %s, which ranges from %g to %g: %s", path,
+                     dom->text, desc, lo, hi, tail);
+            cxroi_dist_clear(d);
+            return false;
+        }
+        if (!in_domain(dom, lo) || !in_domain(dom, hi)) {
+            cxroi_dist_describe(d, desc, sizeof desc);
+            /* pert(80, 85, 90) for a retention rate: percentages, not a range too wide. */
+            bool percent = dom->percent > 0.0 && hi >= 2.0 && hi <= 100.0 && lo >= 100.0 * dom->lo;
+            if (percent)
+                error_at(L, node,
+                         "%s: expected %s, found %s, which ranges from %g to %g; write "
+                         "percentages as fractions: %g to %g",
+                         path, dom->text, desc, lo, hi, lo / 100.0, hi / 100.0);
+            else
+                error_at(L, node,
+                         "%s: expected %s, found %s, which ranges from %g to %g; narrow it or "
+                         "truncate it with min/max",
+                         path, dom->text, desc, lo, hi);
             cxroi_dist_clear(d);
             return false;
         }
@@ -643,7 +988,9 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
     if (!get_number(L, node, path, dom->text, &v))
         return false;
     if (!in_domain(dom, v)) {
-        error_at(L, node, "%s: expected %s, found %s", path, dom->text, node->value);
+        char hint[96];
+        error_at(L, node, "%s: expected %s, found %s%s", path, dom->text, node->value,
+                 dom->percent > 0.0 ? percent_hint(v, dom->percent, hint, sizeof hint) : "");
         return false;
     }
     cxroi_dist_init_fixed(d, v);
@@ -708,16 +1055,90 @@ static bool valid_id(const char *s)
     return n <= 64;
 }
 
+/*
+ * Why the text of a scalar is not an identifier, as a message tail such as "; an
+ * identifier cannot contain spaces: write call_centre". Quoting is not the problem
+ * (a quoted identifier is fine), so the text is shown as such.
+ */
+static void id_problem(const cxroi_ynode *node, char *buf, size_t size)
+{
+    const char *v = node->value;
+    bool starts = isalpha((unsigned char)v[0]) != 0;
+    bool space = false, other_ascii = false, non_ascii = false, nul = false;
+    char bad = 0;
+    for (size_t i = 0; i < node->length; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c == ' ' || c == '\t')
+            space = true;
+        else if (c == 0)
+            nul = true;
+        else if (c >= 0x80)
+            non_ascii = true;
+        else if (!isalnum(c) && c != '_' && c != '-' && !other_ascii) {
+            other_ascii = true;
+            bad = (char)c;
+        }
+    }
+    if (nul || node->length == 0) {
+        buf[0] = '\0';
+        return;
+    }
+    if (space && starts && !other_ascii && !non_ascii) {
+        /* "call centre" -> "call_centre", when that is a valid identifier. */
+        char fixed[80] = {0};
+        size_t k = 0;
+        for (size_t i = 0; i < node->length && k < sizeof fixed - 1; i++) {
+            bool blank = v[i] == ' ' || v[i] == '\t';
+            if (blank && k > 0 && fixed[k - 1] == '_')
+                continue;
+            fixed[k++] = blank ? '_' : v[i];
+        }
+        fixed[k] = '\0';
+        if (valid_id(fixed)) {
+            snprintf(buf, size, "; an identifier cannot contain spaces: write %s", fixed);
+            return;
+        }
+    }
+    const char *parts[4];
+    size_t n = 0;
+    char other[48];
+    if (!starts)
+        parts[n++] = "starts with a letter";
+    if (space)
+        parts[n++] = "cannot contain spaces";
+    if (other_ascii) {
+        snprintf(other, sizeof other, "cannot contain '%c'", bad);
+        parts[n++] = other;
+    }
+    if (non_ascii)
+        parts[n++] = "uses ASCII letters only";
+    if (n == 0) {
+        snprintf(buf, size, "; an identifier has at most 64 characters, found %zu", node->length);
+        return;
+    }
+    size_t used = (size_t)snprintf(buf, size, "; an identifier");
+    for (size_t i = 0; i < n && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s",
+                                 i == 0 ? " " : (i + 1 == n ? " and " : ", "), parts[i]);
+}
+
 static bool get_id(loader *L, const cxroi_ynode *node, const char *path, char **out)
 {
     if (!is_scalar(node) || cxroi_ynode_is_null(node) || !valid_id(node->value) ||
         node->length != strlen(node->value)) {
-        char found[128];
-        describe_node(node, found, sizeof found);
+        char found[128], why[160] = "";
+        if (is_scalar(node) && !cxroi_ynode_is_null(node)) {
+            char text[81];
+            bool cut = printable_text(node->value, node->length, text, sizeof text, 40);
+            snprintf(found, sizeof found, "'%s'%s", text, cut ? "..." : "");
+            id_problem(node, why, sizeof why);
+        } else {
+            describe_node(node, found, sizeof found);
+        }
         error_at(L, node,
                  "%s: expected an identifier (a letter, then letters, digits, '_' or '-', at "
-                 "most 64), found %s",
-                 path, found);
+                 "most 64), found %s%s",
+                 path, found, why);
         return false;
     }
     *out = xstrdup(L, node->value);
@@ -743,6 +1164,20 @@ static bool expect_map(loader *L, const cxroi_ynode *node, const char *path, con
         return true;
     char found[128];
     describe_node(node, found, sizeof found);
+    /* `- id:mass` is the text "id:mass" to YAML: a ':' makes a key only before a space. */
+    const char *colon = is_scalar(node) && node->plain ? strchr(node->value, ':') : NULL;
+    for (size_t i = 0; colon && i < node->length; i++)
+        if (!(node->value[i] > ' ' && node->value[i] < 0x7f))
+            colon = NULL; /* printable ASCII only: the text is quoted back verbatim */
+    if (colon && colon > node->value && colon[1] != '\0' && node->length < 80 &&
+        !strchr(colon + 1, ':')) {
+        error_at(L, node,
+                 "%s: expected a mapping%s%s, found %s; put a space after ':' (write '%.*s: "
+                 "%s')",
+                 path, example ? " such as " : "", example ? example : "", found,
+                 (int)(colon - node->value), node->value, colon + 1);
+        return false;
+    }
     error_at(L, node, "%s: expected a mapping%s%s, found %s", path, example ? " such as " : "",
              example ? example : "", found);
     return false;
@@ -1129,7 +1564,9 @@ static void read_touchpoint_weights(loader *L, cxroi_initiative *in, const cxroi
             continue;
         }
         if (!(w >= 0.0 && w <= 1.0)) {
-            error_at(L, v, "%s: expected a weight from 0 to 1, found %s", ip, v->value);
+            char hint[96];
+            error_at(L, v, "%s: expected a weight from 0 to 1, found %s%s", ip, v->value,
+                     percent_hint(w, 2.0, hint, sizeof hint));
             ok = false;
             continue;
         }
@@ -1163,6 +1600,22 @@ static void read_effects(loader *L, cxroi_initiative *in, const cxroi_ynode *nod
         if (!is_scalar(k))
             continue;
         size_t seg = cxroi_scenario_find_segment(sc, k->value);
+        bool effect_key = false;
+        for (size_t j = 0; j < COUNT(EFFECT_KEYS); j++)
+            effect_key |= strcmp(k->value, EFFECT_KEYS[j]) == 0;
+        if (seg == CXROI_NONE && effect_key) {
+            /* `effects: {churn: -0.1}`: the segment level is missing. */
+            char value[64];
+            if (is_scalar(v) && !cxroi_ynode_is_null(v))
+                printable_text(v->value, v->length, value, sizeof value, 24);
+            else
+                snprintf(value, sizeof value, "...");
+            error_at(L, k,
+                     "%s: '%s' is not a segment; effects are given per segment: effects: "
+                     "{SEGMENT_ID: {%s: %s}}",
+                     path, k->value, k->value, value);
+            continue;
+        }
         if (seg == CXROI_NONE && L->lost_segment)
             continue; /* probably the segment already reported as unusable */
         if (seg == CXROI_NONE) {
@@ -1207,6 +1660,13 @@ static void read_effects(loader *L, cxroi_initiative *in, const cxroi_ynode *nod
             char fp[480];
             snprintf(fp, sizeof fp, "%s.%s", sp, fields[f].key);
             *fields[f].slot = add_param(L, fv, fp, fields[f].dom);
+            /* revenue: 5 is valid (+500 %) but far more often "5 %" written as 5. */
+            if (fields[f].dom == &D_RELATIVE && *fields[f].slot != CXROI_NONE) {
+                double x = cxroi_dist_base(&sc->params[*fields[f].slot].dist);
+                if (x > 1.0)
+                    warning_at(L, fv, "%s: a relative change of %g means %+g %%; did you mean %g?",
+                               fp, x, x * 100.0, x / 100.0);
+            }
         }
     }
 }
@@ -1368,13 +1828,14 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
             double x;
             snprintf(rp, sizeof rp, "%s.benefits", path);
             if (b && get_number(L, b, rp, "a fraction from 0 to 1", &x)) {
+                char hint[96];
                 if (x >= 0.0 && x <= 1.0)
                     in->risk_benefits = x;
                 else
                     error_at(L, b,
                              "%s: expected a fraction from 0 to 1 (0.15 lowers benefits by "
-                             "15 %%), found %s",
-                             rp, b->value);
+                             "15 %%), found %s%s",
+                             rp, b->value, percent_hint(x, 2.0, hint, sizeof hint));
             }
             snprintf(rp, sizeof rp, "%s.costs", path);
             if (c && get_number(L, c, rp, "a fraction >= 0", &x)) {
@@ -1449,6 +1910,65 @@ static void read_simulation(loader *L, const cxroi_ynode *node)
     }
 }
 
+/*
+ * How far key path `a` is from `b`, segment by segment ("segments.mas.retension" is 2
+ * from "segments.mass.retention"): each segment must be a plausible misspelling of the
+ * other's (1 edit up to 4 letters, 2 up to 8, else 3), so a long path with a slip in
+ * each of two ids still matches, while two short ids never match by length alone.
+ * SIZE_MAX when the paths have different shapes or a segment is too far.
+ */
+static size_t path_distance(const char *a, const char *b)
+{
+    size_t total = 0;
+    for (;;) {
+        size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+        char sa[64], sb[64];
+        if (la >= sizeof sa || lb >= sizeof sb)
+            return SIZE_MAX;
+        memcpy(sa, a, la);
+        sa[la] = '\0';
+        memcpy(sb, b, lb);
+        sb[lb] = '\0';
+        size_t d = cxroi_edit_distance(sa, sb);
+        size_t len = la > lb ? la : lb;
+        if (d > (len <= 4 ? 1u : len <= 8 ? 2u : 3u))
+            return SIZE_MAX;
+        total += d;
+        if ((a[la] == '.') != (b[lb] == '.'))
+            return SIZE_MAX;
+        if (a[la] != '.')
+            return total;
+        a += la + 1;
+        b += lb + 1;
+    }
+}
+
+/* The parameter path closest to `name`, uncertain ones first on a tie, or NULL. Every
+ * input counts: a path to a fixed number is a typo worth fixing before the next error
+ * ("a fixed number, not a distribution") can tell the rest. */
+static const char *suggest_path(const cxroi_scenario *sc, const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    bool best_uncertain = false;
+    for (size_t i = 0; i < sc->n_params; i++) {
+        size_t d = path_distance(name, sc->params[i].path);
+        if (d == SIZE_MAX) {
+            /* A slip across a dot ("costs_upfront") changes the shape: whole string. */
+            d = cxroi_edit_distance(name, sc->params[i].path);
+            if (d > 2)
+                continue;
+        }
+        bool uncertain = cxroi_dist_is_uncertain(&sc->params[i].dist);
+        if (d < best_d || (d == best_d && uncertain && !best_uncertain)) {
+            best = sc->params[i].path;
+            best_d = d;
+            best_uncertain = uncertain;
+        }
+    }
+    return best;
+}
+
 static size_t correlation_param(loader *L, const cxroi_ynode *node, const char *path)
 {
     cxroi_scenario *sc = L->sc;
@@ -1466,19 +1986,8 @@ static size_t correlation_param(loader *L, const cxroi_ynode *node, const char *
         if (strcmp(L->failed[i], node->value) == 0)
             return CXROI_NONE; /* already reported where it is defined */
     if (p == CXROI_NONE) {
-        /* Suggest the closest uncertain input. */
-        const char *best = NULL;
-        size_t best_d = (size_t)-1;
-        for (size_t i = 0; i < sc->n_params; i++) {
-            if (!cxroi_dist_is_uncertain(&sc->params[i].dist))
-                continue;
-            size_t d = cxroi_edit_distance(node->value, sc->params[i].path);
-            if (d < best_d) {
-                best_d = d;
-                best = sc->params[i].path;
-            }
-        }
-        if (best && best_d <= 4)
+        const char *best = suggest_path(sc, node->value);
+        if (best)
             error_at(L, node, "%s: no input '%s' in the scenario; did you mean '%s'?", path,
                      node->value, best);
         else
@@ -1535,8 +2044,9 @@ static void read_correlations(loader *L, const cxroi_ynode *node)
         snprintf(sub, sizeof sub, "%s.rho", path);
         bool rho_ok = get_number(L, rho, sub, "a rank correlation from -1 to 1", &r);
         if (rho_ok && !(r >= -1.0 && r <= 1.0)) {
-            error_at(L, rho, "%s: expected a rank correlation from -1 to 1, found %s", sub,
-                     rho->value);
+            char hint[96];
+            error_at(L, rho, "%s: expected a rank correlation from -1 to 1, found %s%s", sub,
+                     rho->value, percent_hint(r, 2.0, hint, sizeof hint));
             rho_ok = false;
         }
         if (a == CXROI_NONE || b == CXROI_NONE || !rho_ok)
@@ -1931,8 +2441,8 @@ static void read_settings(loader *L, const cxroi_ynode *root)
     double v;
     if (!schema) {
         error_at(L, root, "missing 'cxroi: 1' (the schema version) at the top of the scenario");
-    } else if (!is_scalar(schema) || !schema->plain || !parse_decimal(schema->value, &v) ||
-               v != 1.0) {
+    } else if (!is_scalar(schema) || !schema->plain ||
+               parse_decimal(schema->value, &v) != NUMBER_OK || v != 1.0) {
         char found[128];
         describe_node(schema, found, sizeof found);
         error_at(L, schema, "cxroi: expected schema version 1, found %s", found);
@@ -1976,6 +2486,13 @@ static void read_settings(loader *L, const cxroi_ynode *root)
                  "flows, e.g. 0.09)");
     else
         sc->discount_rate = add_param(L, d, "discount_rate", &D_RATE);
+    if (sc->discount_rate != CXROI_NONE) {
+        /* 8 is a valid rate (800 %), but far more often a percentage written as such. */
+        double r = cxroi_dist_base(&sc->params[sc->discount_rate].dist);
+        if (r > 1.0)
+            warning_at(L, d, "discount_rate: %g is %g %% a year; did you mean %g?", r, r * 100.0,
+                       r / 100.0);
+    }
 
     const cxroi_ynode *tv = cxroi_ynode_get(root, "terminal_value");
     if (tv) {

@@ -251,6 +251,7 @@ typedef struct yt_frame {
     size_t index_cap; /* power of two, or 0 */
     size_t gen;
     bool indexed; /* the current mapping's keys are in the index */
+    bool flow;    /* written in flow style, `{...}` or `[...]` */
 } yt_frame;
 
 typedef struct yt_ctx {
@@ -402,12 +403,70 @@ static void mark_of_offset(const yt_ctx *ctx, size_t offset, int *line, int *col
     *column = mark_int(col);
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence that starts s[0..n), or 0 when none starts
+ * there. Well-formed as Unicode defines it (table 3-7): no overlong forms, no surrogates,
+ * nothing above U+10FFFF, so the second byte's range depends on the lead byte.
+ */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned lo = 0x80;
+    unsigned hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80; /* E0 80..9F would be overlong */
+        hi = c == 0xED ? 0x9F : 0xBF; /* ED A0..BF would be a surrogate */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80; /* F0 80..8F would be overlong */
+        hi = c == 0xF4 ? 0x8F : 0xBF; /* F4 90.. would be above U+10FFFF */
+    } else {
+        return 0; /* a continuation byte, C0/C1 (overlong) or F5..FF */
+    }
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+/*
+ * Byte offset of the first byte that does not start a well-formed UTF-8 sequence, or
+ * SIZE_MAX when the text is valid UTF-8 (or UTF-16, which libyaml checks itself).
+ * libyaml's own offset for such errors points past the sequence, often at the next
+ * line break, so the place is found here.
+ */
+static size_t first_invalid_utf8(const yt_ctx *ctx)
+{
+    const unsigned char *t = ctx->text;
+    size_t n = ctx->length;
+    if (n >= 2 && ((t[0] == 0xFF && t[1] == 0xFE) || (t[0] == 0xFE && t[1] == 0xFF)))
+        return SIZE_MAX;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_sequence(t + i, n - i);
+        if (len == 0)
+            return i;
+        i += len;
+    }
+    return SIZE_MAX;
+}
+
 static cxroi_error report_reader_error(yt_ctx *ctx, const yaml_parser_t *p)
 {
     int line;
     int column;
-    mark_of_offset(ctx, p->problem_offset, &line, &column);
     const char *problem = p->problem ? p->problem : "unreadable input";
+    size_t bad = SIZE_MAX;
+    if (strstr(problem, "UTF-8") || strcmp(problem, "invalid Unicode character") == 0)
+        bad = first_invalid_utf8(ctx);
+    mark_of_offset(ctx, bad != SIZE_MAX ? bad : p->problem_offset, &line, &column);
     if (strcmp(problem, "control characters are not allowed") == 0) {
         if (p->problem_value == 0)
             cxroi_diag_add(ctx->diag, CXROI_SEVERITY_ERROR, ctx->name, line, column,
@@ -418,9 +477,15 @@ static cxroi_error report_reader_error(yt_ctx *ctx, const yaml_parser_t *p)
                            "invalid YAML: control character U+%04X is not allowed; "
                            "scenario files must be plain UTF-8 text",
                            (unsigned)p->problem_value);
+    } else if (bad != SIZE_MAX) {
+        unsigned byte = ctx->text[bad];
+        cxroi_diag_add(ctx->diag, CXROI_SEVERITY_ERROR, ctx->name, line, column,
+                       "invalid YAML: the file is not valid UTF-8 text here (byte 0x%02X; "
+                       "was it saved as Latin-1 or Windows-1252?); save it as UTF-8",
+                       byte);
     } else if (strstr(problem, "UTF-8")) {
-        /* libyaml gives the offending octet, or -1 for a sequence cut short: then show
-         * the byte at the offset, the lead byte of that sequence. */
+        /* Not found by the scan (defensive): libyaml gives the offending octet, or -1 for
+         * a sequence cut short: then show the byte at its offset. */
         unsigned byte = p->problem_value >= 0 && p->problem_value <= 0xFF
                             ? (unsigned)p->problem_value
                         : p->problem_offset < ctx->length ? ctx->text[p->problem_offset]
@@ -436,6 +501,49 @@ static cxroi_error report_reader_error(yt_ctx *ctx, const yaml_parser_t *p)
     return CXROI_ERROR_SCENARIO;
 }
 
+/*
+ * `margin:0.30` is one plain scalar to YAML (a ':' starts a value only before a space),
+ * so libyaml then misses the ':' of a key. When the line that starts at the 0-based
+ * mark holds a ':' followed by a non-space, writes "write 'KEY: VALUE'" into out and
+ * returns true. UTF-8 input only: a UTF-16 file keeps the general message.
+ */
+static bool missing_space_after_colon(const yt_ctx *ctx, const yaml_mark_t *mark, char *out,
+                                      size_t size)
+{
+    const unsigned char *t = ctx->text;
+    size_t n = ctx->length;
+    if (n >= 2 && ((t[0] == 0xFF && t[1] == 0xFE) || (t[0] == 0xFE && t[1] == 0xFF)))
+        return false;
+    size_t ln;
+    size_t col;
+    size_t start = text_walk(ctx, SIZE_MAX, mark->line, mark->column, &ln, &col);
+    if (ln != mark->line || col != mark->column || start >= n)
+        return false;
+    size_t end = start;
+    while (end < n && t[end] != '\n' && t[end] != '\r')
+        end++;
+    /* A comment is not part of the value; trailing blanks neither. */
+    for (size_t i = start + 1; i < end; i++) {
+        if (t[i] == '#' && (t[i - 1] == ' ' || t[i - 1] == '\t')) {
+            end = i;
+            break;
+        }
+    }
+    while (end > start && (t[end - 1] == ' ' || t[end - 1] == '\t'))
+        end--;
+    size_t colon = start + 1;
+    while (colon + 1 < end && !(t[colon] == ':' && t[colon + 1] != ' ' && t[colon + 1] != '\t'))
+        colon++;
+    if (colon + 1 >= end)
+        return false;
+    char key[48];
+    char value[48];
+    excerpt(key, sizeof key, (const char *)t + start, colon - start);
+    excerpt(value, sizeof value, (const char *)t + colon + 1, end - colon - 1);
+    snprintf(out, size, "write '%s: %s'", key, value);
+    return true;
+}
+
 static cxroi_error report_syntax_error(yt_ctx *ctx, const yaml_parser_t *p)
 {
     const char *problem = p->problem ? p->problem : "syntax error";
@@ -445,6 +553,7 @@ static cxroi_error report_syntax_error(yt_ctx *ctx, const yaml_parser_t *p)
     int cline = mark_int(p->context_mark.line);
     int ccol = mark_int(p->context_mark.column);
     char where[96] = "";
+    char fix[128];
     if (context && (cline != line || ccol != column))
         snprintf(where, sizeof(where), " that starts at line %d, column %d", cline, ccol);
 
@@ -505,6 +614,9 @@ static cxroi_error report_syntax_error(yt_ctx *ctx, const yaml_parser_t *p)
                "invalid YAML: this line does not line up with the '- ' "
                "items of the list%s (check the indentation)",
                where);
+    } else if (YT_SAYS("could not find expected ':'") && context &&
+               missing_space_after_colon(ctx, &p->context_mark, fix, sizeof fix)) {
+        YT_ERR(cline, ccol, "invalid YAML: put a space after ':' (%s)", fix);
     } else if (YT_SAYS("could not find expected ':'")) {
         YT_ERR(cline, ccol,
                "invalid YAML: this line has no ':' after its key (write "
@@ -721,8 +833,22 @@ static cxroi_error add_child(yt_ctx *ctx, cxroi_ynode *node, int line, int colum
         if (first) {
             char key[64];
             excerpt(key, sizeof(key), node->value, node->length);
+            /* Two slips behind most duplicates: `{min: 1,000, max: 2,000}` splits at
+             * each comma into keys '000'; a list entry without its '- ' repeats the
+             * first key of the entry before (`id`), as the block continues it (not
+             * at the top level, which is never a list entry). */
+            bool digits = node->plain && node->length > 0;
+            for (size_t i = 0; digits && i < node->length; i++)
+                digits = node->value[i] >= '0' && node->value[i] <= '9';
+            const char *hint = "";
+            if (digits && f->flow)
+                hint = "; a comma separates entries in {...}: write numbers without a "
+                       "thousands separator";
+            else if (!f->flow && first == &f->children[0] && ctx->depth > 1)
+                hint = "; if this starts a new entry of a list, begin it with '- '";
             cxroi_diag_add(ctx->diag, CXROI_SEVERITY_ERROR, ctx->name, c->line, c->column,
-                           "duplicate key '%s' (first defined at line %d)", key, first->line);
+                           "duplicate key '%s' (first defined at line %d)%s", key, first->line,
+                           hint);
             return CXROI_ERROR_SCENARIO;
         }
     }
@@ -791,6 +917,8 @@ static cxroi_error on_collection_start(yt_ctx *ctx, const yaml_event_t *ev, cxro
     f->expanded_start = before;
     f->len = 0;
     f->indexed = false;
+    f->flow = type == CXROI_YNODE_MAP ? ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+                                      : ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
     if (anchor) {
         /* Defined now, marked open: an alias to it from inside would make a cycle. */
         yt_anchor *a = anchors_define(&ctx->anchors, &ctx->scratch, (const char *)anchor);

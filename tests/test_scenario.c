@@ -971,6 +971,75 @@ static void test_scenario_load_string_errors(void **state)
 }
 
 /* A buffer above the size limit is refused before parsing, as a file would be. */
+/*
+ * Values that are valid but look like percentages load, with a warning each, and the
+ * value as written (a warning never changes the model). Hyphenated ids are accepted (the
+ * documented identifier is a letter, then letters, digits, '_' or '-'); exactly 1e15 is
+ * the largest amount accepted; an underflow (1e-400) reads as 0.
+ */
+static void test_scenario_warnings_and_edges_load(void **state)
+{
+    (void)state;
+    const char text[] = "cxroi: 1\n"
+                        "horizon: 5\n"
+                        "discount_rate: 8\n"
+                        "segments:\n"
+                        "  - {id: Mass-Market, customers: 1e15, revenue_per_customer: 310,\n"
+                        "     margin: 0.35, retention: 0.82, cost_to_serve: 1e-400}\n"
+                        "touchpoints: [Chat-Bot]\n"
+                        "initiatives:\n"
+                        "  - id: app-2\n"
+                        "    touchpoints: [Chat-Bot]\n"
+                        "    costs: {upfront: -0}\n"
+                        "    effects:\n"
+                        "      Mass-Market: {revenue: 5, churn: 1.0735, acquisitions: 1}\n";
+    cxroi_diag *diag = cxroi_diag_new();
+    cxroi_scenario *sc = NULL;
+    assert_int_equal(cxroi_scenario_load_string(text, strlen(text), "w.yaml", NULL, diag, &sc),
+                     CXROI_OK);
+    assert_non_null(sc);
+    char *printed = diag_text(diag);
+    /* 1.0735 is 107.35 %: %g keeps 6 significant digits. acquisitions: 1 (+100 %) is
+     * not above 1, so no warning. */
+    assert_string_equal(printed,
+                        "w.yaml:3:16: warning: discount_rate: 8 is 800 % a year; did you "
+                        "mean 0.08?\n"
+                        "w.yaml:13:30: warning: initiatives.app-2.effects.Mass-Market.revenue: "
+                        "a relative change of 5 means +500 %; did you mean 0.05?\n"
+                        "w.yaml:13:40: warning: initiatives.app-2.effects.Mass-Market.churn: a "
+                        "relative change of 1.0735 means +107.35 %; did you mean 0.010735?\n");
+    free(printed);
+    assert_int_equal(cxroi_diag_error_count(diag), 0);
+    assert_int_equal(cxroi_diag_warning_count(diag), 3);
+    assert_fixed(sc, sc->discount_rate, 8.0);
+    assert_string_equal(sc->segments[0].id, "Mass-Market");
+    assert_string_equal(sc->touchpoints[0], "Chat-Bot");
+    assert_string_equal(sc->initiatives[0].id, "app-2");
+    assert_fixed(sc, sc->segments[0].customers, 1e15);
+    assert_fixed(sc, sc->initiatives[0].effects[0].revenue, 5.0);
+    /* 1e-400 is below the smallest subnormal double: exactly 0. */
+    size_t cts = sc->segments[0].cost_to_serve;
+    assert_true(sc->params[cts].dist.value == 0.0);
+    cxroi_scenario_free(sc);
+    cxroi_diag_free(diag);
+
+    /* One step above 1e15 (the next double up) is refused, with the magnitude named. */
+    const char big[] = "cxroi: 1\nhorizon: 5\ndiscount_rate: 0.0735\nsegments:\n"
+                       "  - {id: m, customers: 1.0000000000000002e15, revenue_per_customer: 1,\n"
+                       "     margin: 0.35, retention: 0.82}\n"
+                       "initiatives: [{id: a, costs: {upfront: 1}}]\n";
+    diag = cxroi_diag_new();
+    assert_int_equal(cxroi_scenario_load_string(big, strlen(big), "b.yaml", NULL, diag, &sc),
+                     CXROI_ERROR_SCENARIO);
+    assert_null(sc);
+    const cxroi_diag_entry *e = cxroi_diag_get(diag, 0);
+    assert_non_null(e);
+    assert_string_equal(e->message, "segments.m.customers: expected a number >= 0, found "
+                                    "1e+15, which is larger than 1e15; cxroi works with "
+                                    "amounts up to 1e15");
+    cxroi_diag_free(diag);
+}
+
 static void test_scenario_load_string_limit(void **state)
 {
     (void)state;
@@ -1026,6 +1095,7 @@ int main(void)
         cmocka_unit_test(test_scenario_load_string_uses_length),
         cmocka_unit_test(test_scenario_load_string_errors),
         cmocka_unit_test(test_scenario_load_string_limit),
+        cmocka_unit_test(test_scenario_warnings_and_edges_load),
     };
     int failed = 0;
     failed += cmocka_run_group_tests_name("scenario_invalid", invalid, NULL, NULL);

@@ -506,6 +506,12 @@ static void test_yamltree_syntax_error_hints(void **state)
         {"a: {b: 1\n", 2, 1, "the mapping '{' that starts at line 1, column 4"},
         /* Line 2 has no ':'; the error points at that line. */
         {"a: b\nmargin\nd: e\n", 2, 1, "no ':' after its key"},
+        /* A ':' without the space after it: the key and value are quoted back, without
+         * the comment; nested, at the top level, and as the last line of the file. */
+        {"s:\n  - id: m\n    margin:0.35   # note\n    r: 1\n", 3, 5,
+         "put a space after ':' (write 'margin: 0.35')"},
+        {"a: 1\nhorizon:5\nb: 2\n", 2, 1, "put a space after ':' (write 'horizon: 5')"},
+        {"a:\n  b: 1\n  c:x\n", 3, 3, "put a space after ':' (write 'c: x')"},
         {"a: \"\\q\"\n", 1, 5, "unknown escape sequence"},
         {"a: @x\n", 1, 4, "cannot start with '@'"},
         {"a:\n  - x\n  y: 1\n", 3, 3, "'- ' items of the list that starts at line 2"},
@@ -560,6 +566,38 @@ static void test_yamltree_duplicate_key_flow_and_alias(void **state)
      * so column 12), not at the anchor on line 1. */
     assert_int_equal(load(fx, "- &k key\n- {key: 1, *k : 2}\n"), CXROI_ERROR_SCENARIO);
     assert_one_error(fx, 2, 12, "duplicate key 'key' (first defined at line 2)");
+}
+
+/* Two common slips behind a duplicate key get a hint; other duplicates do not. */
+static void test_yamltree_duplicate_key_hints(void **state)
+{
+    fixture *fx = *state;
+    static const char dash[] = "; if this starts a new entry of a list, begin it with '- '";
+    static const char comma[] = "; a comma separates entries in {...}: write numbers without";
+    /* A list entry without its '- ' repeats the first key of the entry before. */
+    assert_int_equal(load(fx, "s:\n  - id: a\n    n: 1\n    id: b\n"), CXROI_ERROR_SCENARIO);
+    assert_one_error(fx, 4, 5, "duplicate key 'id' (first defined at line 2); if this starts");
+    /* Not the first key of the mapping, or at the top level: no such hint. */
+    const char *plain[] = {"s:\n  - id: a\n    n: 1\n    n: 2\n", "id: a\nn: 1\nid: b\n"};
+    for (size_t i = 0; i < 2; i++) {
+        cxroi_diag_free(fx->diag);
+        fx->diag = cxroi_diag_new();
+        assert_int_equal(load(fx, plain[i]), CXROI_ERROR_SCENARIO);
+        const cxroi_diag_entry *e = cxroi_diag_get(fx->diag, 0);
+        assert_non_null(e);
+        assert_null(strstr(e->message, dash));
+        assert_null(strstr(e->message, comma));
+    }
+    /* {min: 1,000, max: 2,000} splits into keys '000' twice: column 24 is the second. */
+    cxroi_diag_free(fx->diag);
+    fx->diag = cxroi_diag_new();
+    assert_int_equal(load(fx, "x: {min: 1,000, max: 2,000}\n"), CXROI_ERROR_SCENARIO);
+    assert_one_error(fx, 1, 24, comma);
+    /* The same digits as block keys are not a split number. */
+    cxroi_diag_free(fx->diag);
+    fx->diag = cxroi_diag_new();
+    assert_int_equal(load(fx, "x:\n  2027: a\n  2028: b\n  2027: c\n"), CXROI_ERROR_SCENARIO);
+    assert_null(strstr(cxroi_diag_get(fx->diag, 0)->message, comma));
 }
 
 static void test_yamltree_duplicate_key_long_is_shortened(void **state)
@@ -810,6 +848,35 @@ static void test_yamltree_invalid_utf8(void **state)
     assert_one_error(fx, 1, 4, "byte 0xFF");
 }
 
+/* Each malformed sequence is found by scanning the bytes, and reported at its first byte
+ * with the column counted in characters: libyaml's own offset points after it. */
+static void test_yamltree_invalid_utf8_exact_place(void **state)
+{
+    fixture *fx = *state;
+    static const syntax_case cases[] = {
+        /* Latin-1 "Café crème": 0xE9 then ' ' (not a continuation); "name: Caf" is 9
+         * characters, so column 10, although libyaml stops at the space after it. */
+        {"cxroi: 1\nname: Caf\xe9 cr\xe8me\nhorizon: 5\n", 2, 10, "(byte 0xE9;"},
+        /* After two-byte and three-byte characters: "a: \xc3\xa9\xe2\x82\xac" is 5
+         * characters in 8 bytes, so the bad byte is at column 6. */
+        {"a: \xc3\xa9\xe2\x82\xac\x80z\n", 1, 6, "(byte 0x80;"},
+        /* Overlong '/' (C0 AF), a UTF-16 surrogate (ED A0 80), above U+10FFFF (F4 90 80
+         * 80), a sequence cut short by the end of the file. */
+        {"a: 1\nb: \xc0\xaf\n", 2, 4, "(byte 0xC0;"},
+        {"a: 1\nb: x\xed\xa0\x80\n", 2, 5, "(byte 0xED;"},
+        {"b: \xf4\x90\x80\x80\n", 1, 4, "(byte 0xF4;"},
+        {"a: 1\nb: \xe2\x82", 2, 4, "(byte 0xE2;"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cxroi_diag_free(fx->diag);
+        fx->diag = cxroi_diag_new();
+        assert_non_null(fx->diag);
+        assert_int_equal(load(fx, cases[i].text), CXROI_ERROR_SCENARIO);
+        assert_one_error(fx, cases[i].line, cases[i].column, cases[i].want);
+        assert_non_null(strstr(cxroi_diag_get(fx->diag, 0)->message, "not valid UTF-8"));
+    }
+}
+
 static void test_yamltree_utf16_positions(void **state)
 {
     fixture *fx = *state;
@@ -986,6 +1053,7 @@ int main(void)
         T(test_yamltree_duplicate_key_in_large_map),
         T(test_yamltree_duplicate_key_flow_and_alias),
         T(test_yamltree_duplicate_key_long_is_shortened),
+        T(test_yamltree_duplicate_key_hints),
         T(test_yamltree_two_documents),
         T(test_yamltree_two_documents_without_marker),
         T(test_yamltree_undefined_alias),
@@ -1007,6 +1075,7 @@ int main(void)
         T(test_yamltree_nul_byte_deep_in_file),
         T(test_yamltree_control_character),
         T(test_yamltree_invalid_utf8),
+        T(test_yamltree_invalid_utf8_exact_place),
         T(test_yamltree_utf16_positions),
     };
     const struct CMUnitTest files[] = {
