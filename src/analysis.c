@@ -15,9 +15,38 @@ void cxroi_analysis_free(cxroi_analysis *analysis)
             cxroi_deterministic_clear(&analysis->initiatives[i]);
     }
     free(analysis->initiatives);
+    cxroi_simulation_free(analysis->simulation);
     free(analysis->segments);
     free(analysis->base_values);
     free(analysis);
+}
+
+/* Run the Monte Carlo simulation with the effective settings; warn about clamps. */
+static cxroi_error simulate(const cxroi_scenario *s, cxroi_analysis *a,
+                            const cxroi_analysis_options *options, cxroi_diag *diag)
+{
+    cxroi_sim_options opt = {0};
+    opt.iterations = a->iterations;
+    opt.seed = a->seed;
+    opt.sampling = a->sampling;
+    opt.threads = options ? options->threads : 0;
+    opt.has_precision = s->simulation.has_precision;
+    opt.precision = s->simulation.precision;
+    if (options) {
+        opt.progress = options->progress;
+        opt.progress_context = options->progress_context;
+    }
+    cxroi_error err = cxroi_simulation_run(s, &opt, diag, &a->simulation);
+    if (err != CXROI_OK)
+        return err;
+    if (a->simulation->clamped > 0)
+        cxroi_diag_add(diag, CXROI_SEVERITY_WARNING, s->file, 0, 0,
+                       "retention was clamped to [0, 1] %zu time%s over the %zu iterations "
+                       "of the simulation: some draws of the effects push retention past 0 "
+                       "or 1",
+                       a->simulation->clamped, a->simulation->clamped == 1 ? "" : "s",
+                       a->simulation->iterations);
+    return CXROI_OK;
 }
 
 /* Clamps of the base case alone. The deterministic case also evaluates the model while
@@ -229,6 +258,8 @@ cxroi_error cxroi_analysis_run(const cxroi_scenario *scenario,
                            in->id, clamps, clamps == 1 ? "" : "s");
     }
     err = CXROI_OK;
+    if (!(options && options->skip_simulation) && a->iterations > 0)
+        err = simulate(s, a, options, diag);
 
 done:
     free(scratch);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cxroi.h"
@@ -59,9 +60,7 @@ static const char USAGE[] =
     "  --seed N                random seed (overrides the scenario)\n"
     "  --threads N             worker threads, 0 for all cores\n"
     "  --sampling KIND         monte_carlo or latin_hypercube\n"
-    "  -q, --quiet             no summary table\n"
-    "                          (-n, --seed, --threads and --sampling take effect with the\n"
-    "                          Monte Carlo engine of a later version of cxroi)\n"
+    "  -q, --quiet             no summary table and no progress bar\n"
     "\n"
     "Options of init:\n"
     "  --model NAME            start from the segments of models/NAME.yaml\n"
@@ -450,6 +449,52 @@ static int analyse(const cxroi_scenario *scenario, const cxroi_analysis_options 
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Progress bar */
+
+/* A progress bar with ETA on standard error, drawn only when it is a terminal and the
+ * run has taken over a second (short runs stay silent). */
+typedef struct progress_bar {
+    struct timespec start;
+    bool drawn;
+} progress_bar;
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + 1e-9 * (double)(now.tv_nsec - t0->tv_nsec);
+}
+
+static void progress_draw(void *context, size_t done, size_t total)
+{
+    progress_bar *bar = context;
+    double elapsed = seconds_since(&bar->start);
+    if (elapsed < 1.0 || total == 0)
+        return;
+    double frac = (double)done / (double)total;
+    int filled = (int)(frac * 30.0);
+    char cells[31];
+    for (int i = 0; i < 30; i++)
+        cells[i] = i < filled ? '#' : '.';
+    cells[30] = '\0';
+    char eta[32] = "";
+    if (done > 0 && done < total)
+        snprintf(eta, sizeof eta, ", about %.0f s left", elapsed * (1.0 - frac) / frac);
+    fprintf(stderr, "\r  simulating [%s] %3.0f %% of %zu iterations%s   ", cells, 100.0 * frac,
+            total, eta);
+    fflush(stderr);
+    bar->drawn = true;
+}
+
+static void progress_end(progress_bar *bar)
+{
+    if (bar->drawn) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* run */
 
 typedef struct json_ctx {
@@ -523,7 +568,7 @@ static int cmd_run(int argc, char **argv)
     arg_cursor c = {argc, argv, 0, false, NULL, NULL};
     cxroi_analysis_options options = {0};
     const char *scenario_path = NULL, *json_path = NULL, *report_path = NULL;
-    bool quiet = false, simulation_options = false;
+    bool quiet = false;
     size_t index;
     const char *value;
     int kind;
@@ -549,26 +594,22 @@ static int cmd_run(int argc, char **argv)
             report_path = value;
             break;
         case O_ITERATIONS:
-            simulation_options = true;
             if (!parse_count("run", "-n/--iterations", value, 1, MAX_ITERATIONS, &v))
                 return CXROI_EXIT_USAGE;
             options.iterations = (size_t)v;
             break;
         case O_SEED:
-            simulation_options = true;
             if (!parse_count("run", "--seed", value, 0, MAX_SEED, &v))
                 return CXROI_EXIT_USAGE;
             options.has_seed = true;
             options.seed = v;
             break;
         case O_THREADS:
-            simulation_options = true;
             if (!parse_count("run", "--threads", value, 0, MAX_THREADS, &v))
                 return CXROI_EXIT_USAGE;
             options.threads = (unsigned)v;
             break;
         case O_SAMPLING:
-            simulation_options = true;
             options.has_sampling = true;
             if (strcmp(value, "monte_carlo") == 0) {
                 options.sampling = CXROI_SAMPLING_MONTE_CARLO;
@@ -632,7 +673,14 @@ static int cmd_run(int argc, char **argv)
         status = CXROI_EXIT_USAGE;
         goto done;
     }
+    progress_bar bar = {{0, 0}, false};
+    if (!quiet && isatty(STDERR_FILENO)) {
+        clock_gettime(CLOCK_MONOTONIC, &bar.start);
+        options.progress = progress_draw;
+        options.progress_context = &bar;
+    }
     status = analyse(scenario, &options, diag, &analysis);
+    progress_end(&bar);
     if (status != CXROI_EXIT_OK)
         goto done;
     cxroi_diag_sort(diag);
@@ -642,10 +690,6 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "cxroi run: note: the Excel report ('%s') lands with a later version "
                         "of cxroi; no report was written\n",
                 report_path);
-    if (simulation_options)
-        fputs("cxroi run: note: Monte Carlo simulation is not in this version yet; "
-              "-n/--seed/--sampling/--threads have no effect\n",
-              stderr);
     bool json_on_stdout = json_path && strcmp(json_path, "-") == 0;
     if (json_path) {
         json_ctx ctx = {analysis, diag};
@@ -715,8 +759,10 @@ static int cmd_check(int argc, char **argv)
     /* The model is evaluated too: a scenario that loads but cannot be evaluated would
      * fail `run`, so `check` must not pass it. */
     int status = load_scenario(path, diag, &scenario);
+    cxroi_analysis_options deterministic_only = {0};
+    deterministic_only.skip_simulation = true;
     if (status == CXROI_EXIT_OK)
-        status = analyse(scenario, NULL, diag, &analysis);
+        status = analyse(scenario, &deterministic_only, diag, &analysis);
     if (status == CXROI_EXIT_OK) {
         cxroi_diag_sort(diag);
         cxroi_diag_print(diag, stderr);

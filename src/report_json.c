@@ -90,6 +90,69 @@ static json_t *metrics_object(const cxroi_metrics *m, bool full, bool *ok)
     return o;
 }
 
+static json_t *summary_object(const cxroi_summary *m, bool *ok)
+{
+    json_t *o = json_object();
+    if (!o) {
+        *ok = false;
+        return NULL;
+    }
+    set(o, "mean", number(m->mean), ok);
+    set(o, "sd", number(m->sd), ok);
+    set(o, "p5", number(m->p5), ok);
+    set(o, "p10", number(m->p10), ok);
+    set(o, "p50", number(m->p50), ok);
+    set(o, "p90", number(m->p90), ok);
+    set(o, "p95", number(m->p95), ok);
+    return o;
+}
+
+/* The initiative's Monte Carlo results: NPV and ROI ranges and P(NPV > 0). */
+static json_t *simulation_object(const cxroi_analysis *a, size_t i, bool *ok)
+{
+    const cxroi_sim_initiative *r = &a->simulation->initiatives[i];
+    json_t *o = json_object();
+    if (!o) {
+        *ok = false;
+        return NULL;
+    }
+    set(o, "npv", summary_object(&r->npv, ok), ok);
+    set(o, "roi", r->has_roi ? summary_object(&r->roi, ok) : json_null(), ok);
+    set(o, "prob_npv_positive", number(r->prob_npv_positive), ok);
+    set(o, "npv_mean_stderr", number(r->npv.stderr_mean), ok);
+    return o;
+}
+
+/* Tornado bars, largest swing first, and each uncertain input's rank correlation with
+ * the NPV. */
+static json_t *sensitivity_array(const cxroi_analysis *a, size_t i, bool *ok)
+{
+    const cxroi_sim_initiative *r = &a->simulation->initiatives[i];
+    json_t *arr = json_array();
+    if (!arr) {
+        *ok = false;
+        return NULL;
+    }
+    for (size_t b = 0; b < r->n_tornado; b++) {
+        const cxroi_tornado_bar *bar = &r->tornado[b];
+        json_t *o = json_object();
+        if (!o || json_array_append_new(arr, o) != 0) {
+            *ok = false;
+            break;
+        }
+        set(o, "input", string(a->scenario->params[bar->param].path), ok);
+        set(o, "input_low", number(bar->value_low), ok);
+        set(o, "input_high", number(bar->value_high), ok);
+        set(o, "npv_low", number(bar->npv_low), ok);
+        set(o, "npv_high", number(bar->npv_high), ok);
+        set(o, "swing", number(bar->swing), ok);
+        for (size_t j = 0; j < a->simulation->n_uncertain; j++)
+            if (a->simulation->uncertain[j] == bar->param)
+                set(o, "rank_correlation", number(r->rank_correlation[j]), ok);
+    }
+    return arr;
+}
+
 static json_t *initiative_object(const cxroi_analysis *a, size_t i, bool *ok)
 {
     const cxroi_initiative *in = &a->scenario->initiatives[i];
@@ -126,6 +189,10 @@ static json_t *initiative_object(const cxroi_analysis *a, size_t i, bool *ok)
     }
     set(o, "break_even_effect_multiplier",
         maybe(d->has_break_even, d->break_even_multiplier), ok);
+    if (a->simulation) {
+        set(o, "simulation", simulation_object(a, i, ok), ok);
+        set(o, "sensitivity", sensitivity_array(a, i, ok), ok);
+    }
     return o;
 }
 
@@ -183,7 +250,15 @@ static json_t *build(const cxroi_analysis *a, const cxroi_diag *diag)
         json_string(s->terminal_value == CXROI_TERMINAL_CUSTOMER_EQUITY ? "customer_equity"
                                                                          : "none"),
         &ok);
-    set(root, "iterations", json_integer((json_int_t)a->iterations), &ok);
+    /* The iterations done: fewer than asked when a precision target stopped the run. */
+    size_t done = a->simulation ? a->simulation->iterations : a->iterations;
+    set(root, "iterations", json_integer((json_int_t)done), &ok);
+    if (a->simulation) {
+        set(root, "iterations_requested", json_integer((json_int_t)a->iterations), &ok);
+        set(root, "precision",
+            maybe(a->scenario->simulation.has_precision, a->scenario->simulation.precision), &ok);
+        set(root, "precision_reached", json_boolean(a->simulation->precision_reached), &ok);
+    }
     /* json_int_t is signed 64-bit: a seed above INT64_MAX is written as a (rounded)
      * real rather than wrapped to a negative number. */
     set(root, "seed",

@@ -16,6 +16,7 @@
 #include "cxroi/error.h"
 #include "cxroi/model.h"
 #include "cxroi/scenario.h"
+#include "cxroi/simulation.h"
 
 /** Run-time options that override the scenario's settings (command line). */
 typedef struct cxroi_analysis_options {
@@ -25,6 +26,10 @@ typedef struct cxroi_analysis_options {
     bool has_sampling;
     cxroi_sampling sampling;
     unsigned threads;          /**< 0: all cores. */
+    bool skip_simulation;      /**< Deterministic case only (`cxroi check`). */
+    /** Progress of the simulation, called from the calling thread (may be NULL). */
+    void (*progress)(void *context, size_t done, size_t total);
+    void *progress_context;
 } cxroi_analysis_options;
 
 /** Results of a scenario. */
@@ -38,6 +43,7 @@ typedef struct cxroi_analysis {
     cxroi_deterministic *initiatives;     /**< One per scenario initiative. */
     cxroi_segment_economics *segments;    /**< One per scenario segment. */
     size_t clamped;                       /**< Retention clamps in the deterministic cases. */
+    cxroi_simulation *simulation;         /**< The Monte Carlo results (NULL when skipped). */
 } cxroi_analysis;
 
 /**
