@@ -37,7 +37,7 @@ def main(argv):
     exe, scenarios = argv[1], argv[2:]
     passed = failed = 0
     for path in scenarios:
-        out = subprocess.run([exe, "run", path, "--json", "-", "--quiet"],
+        out = subprocess.run([exe, "run", path, "--json", "-", "--quiet", "-n", "1000"],
                              capture_output=True, text=True)
         if out.returncode != 0:
             print("FAIL %s: cxroi exited %d: %s" % (path, out.returncode, out.stderr.strip()))
