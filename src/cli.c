@@ -1181,6 +1181,17 @@ typedef struct fit_ctx {
     size_t years; /* projected years beyond the data */
 } fit_ctx;
 
+/* Survival and retention of the fitted model: sBG, or its constant-retention limit. */
+static double fit_survival(const cxroi_sbg_fit *f, double t)
+{
+    return f->geometric ? pow(f->retention, t) : cxroi_sbg_survival(f->alpha, f->beta, t);
+}
+
+static double fit_retention(const cxroi_sbg_fit *f, double age)
+{
+    return f->geometric ? f->retention : cxroi_sbg_retention(f->alpha, f->beta, age);
+}
+
 static json_t *fit_json(const fit_ctx *c)
 {
     json_t *root = json_object();
@@ -1193,17 +1204,17 @@ static json_t *fit_json(const fit_ctx *c)
         return NULL;
     }
     const cxroi_sbg_fit *f = c->fit;
-    json_object_set_new(root, "model", json_string("sBG"));
-    json_object_set_new(root, "alpha", json_real(f->alpha));
-    json_object_set_new(root, "beta", json_real(f->beta));
+    json_object_set_new(root, "model", json_string(f->geometric ? "constant" : "sBG"));
+    json_object_set_new(root, "alpha", f->geometric ? json_null() : json_real(f->alpha));
+    json_object_set_new(root, "beta", f->geometric ? json_null() : json_real(f->beta));
+    json_object_set_new(root, "retention", f->geometric ? json_real(f->retention) : json_null());
     json_object_set_new(root, "alpha_se", isfinite(f->alpha_se) ? json_real(f->alpha_se) : json_null());
     json_object_set_new(root, "beta_se", isfinite(f->beta_se) ? json_real(f->beta_se) : json_null());
     json_object_set_new(root, "log_likelihood", json_real(f->log_likelihood));
     /* Observed vs fitted survival, scaled to the cohort's starting size. */
     for (size_t t = 0; t < c->n; t++) {
         json_array_append_new(observed, json_real(c->observed[t]));
-        json_array_append_new(fitted, json_real(c->observed[0] *
-                                                cxroi_sbg_survival(f->alpha, f->beta, (double)t)));
+        json_array_append_new(fitted, json_real(c->observed[0] * fit_survival(f, (double)t)));
     }
     json_object_set_new(root, "observed", observed);
     json_object_set_new(root, "fitted", fitted);
@@ -1213,9 +1224,8 @@ static json_t *fit_json(const fit_ctx *c)
         if (!row)
             break;
         json_object_set_new(row, "year", json_integer((json_int_t)t));
-        json_object_set_new(row, "survival", json_real(cxroi_sbg_survival(f->alpha, f->beta, (double)t)));
-        json_object_set_new(row, "retention",
-                            json_real(cxroi_sbg_retention(f->alpha, f->beta, (double)(t - 1))));
+        json_object_set_new(row, "survival", json_real(fit_survival(f, (double)t)));
+        json_object_set_new(row, "retention", json_real(fit_retention(f, (double)(t - 1))));
         json_object_set_new(row, "projected", json_boolean(t >= c->n));
         json_array_append_new(projection, row);
     }
@@ -1239,16 +1249,24 @@ static cxroi_error write_fit_text(const void *ctx, FILE *out)
 {
     const fit_ctx *c = ctx;
     const cxroi_sbg_fit *f = c->fit;
-    fprintf(out, "Shifted-beta-geometric (sBG) retention fitted by maximum likelihood\n\n");
-    fprintf(out, "  alpha            %10.4f   (standard error %.4f)\n", f->alpha, f->alpha_se);
-    fprintf(out, "  beta             %10.4f   (standard error %.4f)\n", f->beta, f->beta_se);
-    fprintf(out, "  log-likelihood   %10.4f\n", f->log_likelihood);
-    fprintf(out, "  mean churn       %10.4f   (alpha / (alpha + beta), in the first year)\n\n",
-            f->alpha / (f->alpha + f->beta));
+    if (f->geometric) {
+        fprintf(out, "Retention fitted by maximum likelihood: constant retention\n\n"
+                     "  Retention does not rise with the cohort's age, so the sBG model reduces\n"
+                     "  to its limit alpha, beta -> infinity: one constant retention rate.\n\n");
+        fprintf(out, "  retention        %10.4f\n", f->retention);
+        fprintf(out, "  log-likelihood   %10.4f\n\n", f->log_likelihood);
+    } else {
+        fprintf(out, "Shifted-beta-geometric (sBG) retention fitted by maximum likelihood\n\n");
+        fprintf(out, "  alpha            %10.4f   (standard error %.4f)\n", f->alpha, f->alpha_se);
+        fprintf(out, "  beta             %10.4f   (standard error %.4f)\n", f->beta, f->beta_se);
+        fprintf(out, "  log-likelihood   %10.4f\n", f->log_likelihood);
+        fprintf(out, "  mean churn       %10.4f   (alpha / (alpha + beta), in the first year)\n\n",
+                f->alpha / (f->alpha + f->beta));
+    }
     fprintf(out, "  Year    Observed      Fitted   Survival %%   Retention %%\n");
     fprintf(out, "  ----  ----------  ----------  -----------  ------------\n");
     for (size_t t = 0; t < c->n + c->years; t++) {
-        double s = cxroi_sbg_survival(f->alpha, f->beta, (double)t);
+        double s = fit_survival(f, (double)t);
         char obs[32];
         if (t < c->n)
             snprintf(obs, sizeof obs, "%10.1f", c->observed[t]);
@@ -1258,12 +1276,16 @@ static cxroi_error write_fit_text(const void *ctx, FILE *out)
         if (t == 0)
             snprintf(ret, sizeof ret, "%12s", "");
         else
-            snprintf(ret, sizeof ret, "%12.2f", 100.0 * cxroi_sbg_retention(f->alpha, f->beta, (double)t - 1.0));
+            snprintf(ret, sizeof ret, "%12.2f", 100.0 * fit_retention(f, (double)t - 1.0));
         fprintf(out, "  %4zu  %s  %10.1f  %11.2f  %s\n", t, obs, c->observed[0] * s, 100.0 * s, ret);
     }
-    fprintf(out, "\nRetention of year t = S(t) / S(t-1) = (beta + t - 1) / (alpha + beta + t - 1).\n"
-                 "Use it in a scenario as: retention_curve: {sbg: {alpha: %.4f, beta: %.4f}}\n",
-            f->alpha, f->beta);
+    if (f->geometric)
+        fprintf(out, "\nUse it in a scenario as: retention: %.4f\n", f->retention);
+    else
+        fprintf(out, "\nRetention of year t = S(t) / S(t-1) = (beta + t - 1) / (alpha + beta + t - "
+                     "1).\nUse it in a scenario as: retention_curve: {sbg: {alpha: %.4f, beta: "
+                     "%.4f}}\n",
+                f->alpha, f->beta);
     return ferror(out) ? CXROI_ERROR_IO : CXROI_OK;
 }
 

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_multimin.h>
@@ -43,6 +44,20 @@ static double log_likelihood(double alpha, double beta, const curve *c)
     }
     ll += c->n[T] * (gsl_sf_lnbeta(alpha, beta + (double)T) - lnb);
     return ll;
+}
+
+/* Log-likelihood of the geometric (constant retention r) model of the same curve: a
+ * loss in period t has probability (1 - r) r^(t-1), survival to T r^T. */
+static double geometric_log_likelihood(double r, const curve *c)
+{
+    double ll = 0.0;
+    size_t T = c->count - 1;
+    for (size_t t = 1; t <= T; t++) {
+        double lost = c->n[t - 1] - c->n[t];
+        if (lost > 0.0)
+            ll += lost * (log1p(-r) + (double)(t - 1) * log(r));
+    }
+    return ll + c->n[T] * (double)T * log(r);
 }
 
 /* The minimiser works on (ln alpha, ln beta) so both stay positive without constraints. */
@@ -215,11 +230,29 @@ cxroi_error cxroi_sbg_fit_survival(const double *survival, size_t n, cxroi_sbg_f
             best_status = status;
         }
     }
-    if (best_status != GSL_SUCCESS || best_a > 1e7 || best_b > 1e7) {
-        snprintf(msg, msg_size, "no maximum-likelihood fit exists: retention does not rise "
-                                "with the cohort's age, as the sBG model needs; use constant "
-                                "retention ('retention: R') instead");
-        return CXROI_ERROR_NO_SOLUTION;
+    memset(out, 0, sizeof *out);
+    /*
+     * As alpha, beta -> inf with beta / (alpha + beta) fixed, the sBG tends to the
+     * geometric model of one constant retention r. When retention does not rise with age
+     * the likelihood's supremum lies there, and the minimiser only stops somewhere along
+     * the way. Compare with the geometric model's own maximum, r = sum_{t>=1} n_t /
+     * sum_{t<T} n_t (survivors over customers at risk): when it fits as well, report it.
+     */
+    double at_risk = 0.0, survived = 0.0;
+    for (size_t t = 1; t < n; t++) {
+        at_risk += survival[t - 1];
+        survived += survival[t];
+    }
+    double r = survived / at_risk;
+    double ll_geo = geometric_log_likelihood(r, &c);
+    if (best_status != GSL_SUCCESS || !(best_ll > ll_geo + 1e-9 * fabs(ll_geo)) ||
+        best_a + best_b > 1e4) {
+        out->geometric = true;
+        out->retention = r;
+        out->alpha = out->beta = out->alpha_se = out->beta_se = NAN;
+        out->log_likelihood = ll_geo;
+        out->iterations = best_it;
+        return CXROI_OK;
     }
     newton_polish(&c, &best_a, &best_b);
     out->alpha = best_a;

@@ -1399,6 +1399,17 @@ static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
         return;
     }
     char kp[320];
+    if (fit.geometric) {
+        /* No heterogeneity to fit: the best model is one constant retention rate. */
+        warning_at(L, surv,
+                   "%s: retention does not rise with the cohort's age, so the sBG model "
+                   "reduces to constant retention; using the best fit, retention %.6g",
+                   path, fit.retention);
+        s->retention_kind = CXROI_RETENTION_CONSTANT;
+        snprintf(kp, sizeof kp, "%s.retention", path);
+        s->retention = add_fixed_param(L, surv, kp, fit.retention);
+        return;
+    }
     snprintf(kp, sizeof kp, "%s.alpha", path);
     s->sbg_alpha = add_fixed_param(L, surv, kp, fit.alpha);
     snprintf(kp, sizeof kp, "%s.beta", path);

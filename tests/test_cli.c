@@ -428,9 +428,18 @@ static void test_cli_fit_survival(void **state)
     assert_int_equal(RUN(f, "fit", "--survival", "1000,1100,900"), 1);
     assert_contains(f->err, "cannot grow");
     assert_int_equal(RUN(f, "fit", "--survival", "1000,800"), 1);
-    /* retention falling with age (0.869 then 0.855) has no sBG optimum: alpha, beta -> inf */
-    assert_int_equal(RUN(f, "fit", "--survival", "1000,869,743"), 1);
-    assert_contains(f->err, "constant retention");
+    /* retention falling with age (0.869 then 0.855) has no sBG optimum (alpha, beta ->
+     * inf): the best fit is constant retention, survivors over customers at risk,
+     * (869 + 743) / (1000 + 869) = 0.86249 */
+    assert_int_equal(RUN(f, "fit", "--survival", "1000,869,743", "--json", "-", "-q"), 0);
+    json_t *geo = json_load_file(f->out, 0, &jerr);
+    assert_non_null(geo);
+    assert_string_equal(json_string_value(json_object_get(geo, "model")), "constant");
+    assert_true(json_is_null(json_object_get(geo, "alpha")));
+    assert_float_equal(json_real_value(json_object_get(geo, "retention")), 1612.0 / 1869.0, 1e-12);
+    json_decref(geo);
+    assert_int_equal(RUN(f, "fit", "--survival", "1000,869,743"), 0);
+    assert_contains(f->out, "retention: 0.8625");
     assert_int_equal(RUN(f, "fit", "--survival", "1000,abc,3"), 2);
     assert_contains(f->err, "entry 2 is 'abc'");
     assert_int_equal(RUN(f, "fit", "--survival", "100%,87%,76%"), 2);

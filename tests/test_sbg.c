@@ -150,6 +150,26 @@ static void test_sbg_fit_is_a_maximum(void **state)
     assert_true(ll_regular(fit.alpha, fit.beta * (1 - h)) < best);
 }
 
+/*
+ * A curve without rising retention: [1000, 600, 360, 216] is exactly geometric (r = 0.6),
+ * the sBG's limit alpha, beta -> inf. The fit reports constant retention 0.6
+ * (survivors / at risk = 1176 / 1960) instead of where a minimiser happened to stop.
+ */
+static void test_sbg_fit_geometric_limit(void **state)
+{
+    (void)state;
+    const double geometric[] = {1000, 600, 360, 216};
+    cxroi_sbg_fit fit;
+    char msg[256];
+    assert_int_equal(cxroi_sbg_fit_survival(geometric, 4, &fit, msg, sizeof msg), CXROI_OK);
+    assert_true(fit.geometric);
+    assert_float_equal(fit.retention, 0.6, 1e-15);
+    assert_true(isnan(fit.alpha));
+    const double regular[] = {1000, 631, 468, 382, 326, 289, 262, 241};
+    assert_int_equal(cxroi_sbg_fit_survival(regular, 8, &fit, msg, sizeof msg), CXROI_OK);
+    assert_false(fit.geometric);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -161,6 +181,7 @@ int main(void)
         cmocka_unit_test(test_sbg_fit_recovers_generating_parameters),
         cmocka_unit_test(test_sbg_fit_rejects_unusable_curves),
         cmocka_unit_test(test_sbg_fit_is_a_maximum),
+        cmocka_unit_test(test_sbg_fit_geometric_limit),
     };
     return cmocka_run_group_tests_name("sbg", tests, NULL, NULL);
 }

@@ -27,6 +27,10 @@ typedef struct cxroi_sbg_fit {
     double alpha, beta;       /**< Maximum-likelihood estimates. */
     double alpha_se, beta_se; /**< Standard errors from the observed information matrix. */
     double log_likelihood;    /**< At the optimum (counts as given; fractions scaled to 1). */
+    bool geometric;           /**< Retention does not rise with age: the maximum is the
+                                   sBG's limit alpha, beta -> inf, constant retention;
+                                   alpha, beta and their errors are NaN. */
+    double retention;         /**< With geometric: the constant retention that fits best. */
     size_t iterations;        /**< Minimiser iterations used. */
 } cxroi_sbg_fit;
 
@@ -41,8 +45,9 @@ typedef struct cxroi_sbg_fit {
  * @param[out] out The fit.
  * @param[out] msg On failure, why (e.g. "survival must not increase: 500 follows 480").
  * @param[in] msg_size Size of @p msg.
- * @return CXROI_OK; CXROI_ERROR_ARGUMENT for an unusable curve; CXROI_ERROR_NO_SOLUTION
- *         when the minimiser does not converge.
+ * When the curve shows no rising retention the best fit is constant retention: the
+ * result says so (`geometric`) rather than returning a point where the minimiser stopped.
+ * @return CXROI_OK; CXROI_ERROR_ARGUMENT for an unusable curve.
  */
 cxroi_error cxroi_sbg_fit_survival(const double *survival, size_t n, cxroi_sbg_fit *out,
                                    char *msg, size_t msg_size);
