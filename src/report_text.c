@@ -330,6 +330,126 @@ static cxroi_error initiatives_table(const cxroi_analysis *a, FILE *out)
     return CXROI_OK;
 }
 
+/* Columns of the risk table after the name. */
+enum { R_P10, R_P50, R_P90, R_MEAN, R_POSITIVE, R_ROI_P10, R_ROI_P90, N_RCOLS };
+
+static const char *const RHEAD1[N_RCOLS] = {"NPV P10", "NPV P50", "NPV P90", "Mean NPV",
+                                            "P(NPV>0)", "ROI P10", "ROI P90"};
+
+/* The simulated ranges beside the deterministic table: P10/P50/P90 of NPV, its mean,
+ * the probability of a positive NPV and the ROI range; then each initiative's largest
+ * tornado bar, the input to challenge first. */
+static cxroi_error risk_table(const cxroi_analysis *a, FILE *out)
+{
+    const cxroi_scenario *s = a->scenario;
+    const cxroi_simulation *sim = a->simulation;
+    size_t n = s->n_initiatives;
+    cell *cells = calloc(n ? n * N_RCOLS : 1, sizeof(cell));
+    if (!cells)
+        return CXROI_ERROR_NOMEM;
+    bool compact = false;
+    size_t width[N_RCOLS];
+    for (int c = 0; c < N_RCOLS; c++)
+        width[c] = strlen(RHEAD1[c]);
+    size_t name_width = strlen("Initiative");
+    for (size_t i = 0; i < n; i++) {
+        const cxroi_sim_initiative *r = &sim->initiatives[i];
+        cell *row = &cells[i * N_RCOLS];
+        compact |= format_money_cell(row[R_P10], CELL, r->npv.p10);
+        compact |= format_money_cell(row[R_P50], CELL, r->npv.p50);
+        compact |= format_money_cell(row[R_P90], CELL, r->npv.p90);
+        compact |= format_money_cell(row[R_MEAN], CELL, r->npv.mean);
+        /* 100.0 and 0.0 only when no iteration says otherwise. */
+        if (r->prob_npv_positive > 0.999 && r->prob_npv_positive < 1.0)
+            snprintf(row[R_POSITIVE], CELL, ">99.9");
+        else if (r->prob_npv_positive > 0.0 && r->prob_npv_positive < 0.001)
+            snprintf(row[R_POSITIVE], CELL, "<0.1");
+        else
+            format_percent(row[R_POSITIVE], CELL, r->prob_npv_positive);
+        if (r->has_roi) {
+            format_percent(row[R_ROI_P10], CELL, r->roi.p10);
+            format_percent(row[R_ROI_P90], CELL, r->roi.p90);
+        } else {
+            snprintf(row[R_ROI_P10], CELL, "n/a");
+            snprintf(row[R_ROI_P90], CELL, "n/a");
+        }
+        for (int c = 0; c < N_RCOLS; c++) {
+            size_t w = strlen(row[c]);
+            if (w > width[c])
+                width[c] = w;
+        }
+        size_t w = display_width(initiative_name(&s->initiatives[i]));
+        if (w > name_width)
+            name_width = w;
+    }
+    size_t others = 0;
+    for (int c = 0; c < N_RCOLS; c++)
+        others += GAP + width[c];
+    size_t room = others + MIN_NAME < PAGE_WIDTH ? PAGE_WIDTH - others : MIN_NAME;
+    if (name_width > room)
+        name_width = room;
+    size_t total = name_width + others;
+
+    char iterations[CELL];
+    cxroi_report_format_money(iterations, sizeof iterations, (double)sim->iterations, NULL);
+    fprintf(out, "Risk ranges: %s Monte Carlo iterations (%s, seed %llu)%s\n\n",
+            iterations,
+            sim->sampling == CXROI_SAMPLING_MONTE_CARLO ? "Monte Carlo sampling"
+                                                        : "Latin hypercube sampling",
+            (unsigned long long)sim->seed,
+            sim->precision_reached ? ", stopped at the requested precision" : "");
+    const char *unit[N_RCOLS] = {s->currency, s->currency, s->currency, s->currency,
+                                 "%",         "%",         "%"};
+    put_field(out, "", name_width, false);
+    for (int c = 0; c < N_RCOLS; c++) {
+        fprintf(out, "%*s", GAP, "");
+        put_field(out, RHEAD1[c], width[c], true);
+    }
+    fputc('\n', out);
+    put_field(out, "Initiative", name_width, false);
+    for (int c = 0; c < N_RCOLS; c++) {
+        fprintf(out, "%*s", GAP, "");
+        put_field(out, unit[c], width[c], true);
+    }
+    fputc('\n', out);
+    put_rule(out, total);
+    for (size_t i = 0; i < n; i++) {
+        put_field(out, initiative_name(&s->initiatives[i]), name_width, false);
+        for (int c = 0; c < N_RCOLS; c++) {
+            fprintf(out, "%*s", GAP, "");
+            put_field(out, cells[i * N_RCOLS + c], width[c], true);
+        }
+        fputc('\n', out);
+    }
+    put_rule(out, total);
+    free(cells);
+    fprintf(out, "P10/P90: 10 %% of the iterations fall below / above. P(NPV>0): the share of "
+                 "iterations that pay back.\n");
+    if (compact)
+        fprintf(out, "Amounts too wide for a column are abbreviated: 1.79 tn = 1.79 "
+                     "trillion, 1.79e+15 = 1.79 x 10^15.\n");
+    fprintf(out, "\nLargest driver of each NPV (input at its P10 and P90, all else at base):\n");
+    for (size_t i = 0; i < n; i++) {
+        const cxroi_sim_initiative *r = &sim->initiatives[i];
+        char name[CELL];
+        snprintf(name, sizeof name, "%s", s->initiatives[i].id);
+        if (r->n_tornado == 0) {
+            fprintf(out, "  %-24s no uncertain input moves its NPV\n", name);
+            continue;
+        }
+        char lo[CELL], hi[CELL], prefix[CELL + 16];
+        format_money_cell(lo, CELL, r->tornado[0].npv_low);
+        format_money_cell(hi, CELL, r->tornado[0].npv_high);
+        /* The initiative's own inputs without the "initiatives.<id>." prefix. */
+        const char *path = s->params[r->tornado[0].param].path;
+        snprintf(prefix, sizeof prefix, "initiatives.%s.", s->initiatives[i].id);
+        if (strncmp(path, prefix, strlen(prefix)) == 0)
+            path += strlen(prefix);
+        fprintf(out, "  %s: %s, NPV %s to %s\n", name, path, lo, hi);
+    }
+    return CXROI_OK;
+}
+
 /* Columns of the segment table after the name. */
 enum { S_CUSTOMERS, S_REVENUE, S_MARGIN, S_CONTRIB, S_TOTAL, S_RETENTION, N_SCOLS };
 
@@ -436,6 +556,10 @@ cxroi_error cxroi_report_text_write(const cxroi_analysis *analysis, FILE *out)
             s->currency);
 
     cxroi_error err = initiatives_table(a, out);
+    if (err == CXROI_OK && a->simulation) {
+        fputc('\n', out);
+        err = risk_table(a, out);
+    }
     if (err == CXROI_OK) {
         fputc('\n', out);
         err = segments_table(a, out);
