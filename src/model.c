@@ -42,6 +42,11 @@ typedef struct model_segment {
     double *r_age;    /* sBG: r(a) = (beta + a) / (alpha + beta + a), a = 0..H-1 */
     double *n_h;      /* Cohort sizes at H: [0] the existing base, [j] acquired in year j */
     double *value_h;  /* Value at H of one customer of each cohort (m * residual value) */
+    /* The two residual values that need the hypergeometric function, for the alpha,
+     * beta and discount rate they were computed at: in a simulation these are usually
+     * fixed, and 2F1 would otherwise dominate the cost of an iteration. */
+    double cached_alpha, cached_beta, cached_d;
+    double cached_v_base, cached_v_top;
 } model_segment;
 
 struct cxroi_model_workspace {
@@ -125,6 +130,7 @@ cxroi_model_workspace *cxroi_model_workspace_alloc(const cxroi_scenario *scenari
         seg->r_age = p + 2 * len;
         seg->n_h = p + 3 * len;
         seg->value_h = p + 4 * len;
+        seg->cached_alpha = seg->cached_beta = seg->cached_d = NAN; /* nothing cached */
         p += 5 * len;
     }
     w->cohorts = p;
@@ -251,9 +257,17 @@ cxroi_error cxroi_model_baseline(const cxroi_scenario *scenario, const double *v
                  * follow from V(a) = x (1 + r(a) V(a+1)) (the first renewal peeled off
                  * the sum), run downward, where each step multiplies an earlier error by
                  * x r(a) < 1: stable, about one rounding per step. */
-                seg->value_h[0] =
-                    seg->m * cxroi_model_sbg_residual_value(alpha, beta, tenure + horizon, d);
-                double v = cxroi_model_sbg_residual_value(alpha, beta, horizon - 1, d);
+                if (!(alpha == seg->cached_alpha && beta == seg->cached_beta &&
+                      d == seg->cached_d)) {
+                    seg->cached_v_base =
+                        cxroi_model_sbg_residual_value(alpha, beta, tenure + horizon, d);
+                    seg->cached_v_top = cxroi_model_sbg_residual_value(alpha, beta, horizon - 1, d);
+                    seg->cached_alpha = alpha;
+                    seg->cached_beta = beta;
+                    seg->cached_d = d;
+                }
+                seg->value_h[0] = seg->m * seg->cached_v_base;
+                double v = seg->cached_v_top;
                 double x = 1.0 / (1.0 + d);
                 seg->value_h[1] = seg->m * v;
                 for (int j = 2; j <= horizon; j++) {
