@@ -108,10 +108,10 @@ void cxroi_simulation_free(cxroi_simulation *sim);
  * @brief Summary statistics of @p x (n >= 1 values; not modified).
  * @param[in] x The sample.
  * @param[in] n Its size.
- * @param[out] sorted Scratch of n doubles; holds the sorted sample afterwards.
+ * @param[out] scratch Scratch of n doubles (left in an unspecified order).
  * @param[out] out The summary.
  */
-void cxroi_summary_compute(const double *x, size_t n, double *sorted, cxroi_summary *out);
+void cxroi_summary_compute(const double *x, size_t n, double *scratch, cxroi_summary *out);
 
 /**
  * @brief Bytes a run of @p iterations needs for its stored samples, to check against
