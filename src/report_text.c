@@ -214,6 +214,66 @@ static const char *initiative_name(const cxroi_initiative *in)
     return in->name && *in->name ? in->name : in->id;
 }
 
+/* A table: a name column, then right-aligned columns under a two-line head (what, then
+ * the unit). Columns fit their content; names are cut to keep within PAGE_WIDTH. */
+typedef struct table {
+    const char *name_head;    /* head of the name column, e.g. "Initiative" */
+    const char *const *names; /* one per row */
+    size_t n_rows, n_cols;
+    const char *const *head;  /* n_cols */
+    const char *const *unit;  /* n_cols */
+    const cell *cells;        /* n_rows x n_cols */
+} table;
+
+static void print_table(FILE *out, const table *t)
+{
+    size_t width[16];
+    size_t name_width = display_width(t->name_head);
+    for (size_t c = 0; c < t->n_cols; c++) {
+        width[c] = strlen(t->head[c]) > strlen(t->unit[c]) ? strlen(t->head[c]) : strlen(t->unit[c]);
+        for (size_t r = 0; r < t->n_rows; r++)
+            if (strlen(t->cells[r * t->n_cols + c]) > width[c])
+                width[c] = strlen(t->cells[r * t->n_cols + c]);
+    }
+    for (size_t r = 0; r < t->n_rows; r++)
+        if (display_width(t->names[r]) > name_width)
+            name_width = display_width(t->names[r]);
+    size_t others = 0;
+    for (size_t c = 0; c < t->n_cols; c++)
+        others += GAP + width[c];
+    size_t room = others + MIN_NAME < PAGE_WIDTH ? PAGE_WIDTH - others : MIN_NAME;
+    if (name_width > room)
+        name_width = room;
+    for (int line = 0; line < 2; line++) {
+        put_field(out, line == 0 ? "" : t->name_head, name_width, false);
+        for (size_t c = 0; c < t->n_cols; c++) {
+            fprintf(out, "%*s", GAP, "");
+            put_field(out, line == 0 ? t->head[c] : t->unit[c], width[c], true);
+        }
+        fputc('\n', out);
+    }
+    put_rule(out, name_width + others);
+    for (size_t r = 0; r < t->n_rows; r++) {
+        put_field(out, t->names[r], name_width, false);
+        for (size_t c = 0; c < t->n_cols; c++) {
+            fprintf(out, "%*s", GAP, "");
+            put_field(out, t->cells[r * t->n_cols + c], width[c], true);
+        }
+        fputc('\n', out);
+    }
+    put_rule(out, name_width + others);
+}
+
+/* The initiatives' display names, for a table (the array is the caller's to free). */
+static const char **initiative_names(const cxroi_scenario *s)
+{
+    const char **names = malloc((s->n_initiatives ? s->n_initiatives : 1) * sizeof(char *));
+    for (size_t i = 0; names && i < s->n_initiatives; i++)
+        names[i] = initiative_name(&s->initiatives[i]);
+    return names;
+}
+
+
 static cxroi_error initiatives_table(const cxroi_analysis *a, FILE *out)
 {
     const cxroi_scenario *s = a->scenario;
@@ -227,56 +287,20 @@ static cxroi_error initiatives_table(const cxroi_analysis *a, FILE *out)
         mark_multiple |= a->initiatives[i].base.irr.exists && a->initiatives[i].base.irr.multiple;
 
     notes fl = {0};
-    size_t width[N_COLS];
-    for (int c = 0; c < N_COLS; c++)
-        width[c] = strlen(HEAD1[c]);
-    size_t name_width = strlen("Initiative");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         initiative_cells(a, i, &cells[i * N_COLS], &fl, mark_multiple);
-        for (int c = 0; c < N_COLS; c++) {
-            size_t w = strlen(cells[i * N_COLS + c]);
-            if (w > width[c])
-                width[c] = w;
-        }
-        size_t w = display_width(initiative_name(&s->initiatives[i]));
-        if (w > name_width)
-            name_width = w;
+    const char **names = initiative_names(s);
+    if (!names) {
+        free(cells);
+        return CXROI_ERROR_NOMEM;
     }
-    size_t others = 0;
-    for (int c = 0; c < N_COLS; c++)
-        others += GAP + width[c];
-    size_t room = others + MIN_NAME < PAGE_WIDTH ? PAGE_WIDTH - others : MIN_NAME;
-    if (name_width > room)
-        name_width = room;
-    size_t total = name_width + others;
-
-    /* Two header lines: what, then the unit. */
     char risk_unit[CELL];
     snprintf(risk_unit, sizeof risk_unit, "NPV %s", s->currency);
     const char *unit[N_COLS] = {s->currency, s->currency, "%",    "%", "years",
                                 "x effects", risk_unit};
-    put_field(out, "", name_width, false);
-    for (int c = 0; c < N_COLS; c++) {
-        fprintf(out, "%*s", GAP, "");
-        put_field(out, HEAD1[c], width[c], true);
-    }
-    fputc('\n', out);
-    put_field(out, "Initiative", name_width, false);
-    for (int c = 0; c < N_COLS; c++) {
-        fprintf(out, "%*s", GAP, "");
-        put_field(out, unit[c], width[c], true);
-    }
-    fputc('\n', out);
-    put_rule(out, total);
-    for (size_t i = 0; i < n; i++) {
-        put_field(out, initiative_name(&s->initiatives[i]), name_width, false);
-        for (int c = 0; c < N_COLS; c++) {
-            fprintf(out, "%*s", GAP, "");
-            put_field(out, cells[i * N_COLS + c], width[c], true);
-        }
-        fputc('\n', out);
-    }
-    put_rule(out, total);
+    table t = {"Initiative", names, n, N_COLS, HEAD1, unit, cells};
+    print_table(out, &t);
+    free(names);
     free(cells);
 
     /* The example is the table's own first break-even, so it can be checked on the spot. */
@@ -348,10 +372,6 @@ static cxroi_error risk_table(const cxroi_analysis *a, FILE *out)
     if (!cells)
         return CXROI_ERROR_NOMEM;
     bool compact = false;
-    size_t width[N_RCOLS];
-    for (int c = 0; c < N_RCOLS; c++)
-        width[c] = strlen(RHEAD1[c]);
-    size_t name_width = strlen("Initiative");
     for (size_t i = 0; i < n; i++) {
         const cxroi_sim_initiative *r = &sim->initiatives[i];
         cell *row = &cells[i * N_RCOLS];
@@ -373,23 +393,12 @@ static cxroi_error risk_table(const cxroi_analysis *a, FILE *out)
             snprintf(row[R_ROI_P10], CELL, "n/a");
             snprintf(row[R_ROI_P90], CELL, "n/a");
         }
-        for (int c = 0; c < N_RCOLS; c++) {
-            size_t w = strlen(row[c]);
-            if (w > width[c])
-                width[c] = w;
-        }
-        size_t w = display_width(initiative_name(&s->initiatives[i]));
-        if (w > name_width)
-            name_width = w;
     }
-    size_t others = 0;
-    for (int c = 0; c < N_RCOLS; c++)
-        others += GAP + width[c];
-    size_t room = others + MIN_NAME < PAGE_WIDTH ? PAGE_WIDTH - others : MIN_NAME;
-    if (name_width > room)
-        name_width = room;
-    size_t total = name_width + others;
-
+    const char **names = initiative_names(s);
+    if (!names) {
+        free(cells);
+        return CXROI_ERROR_NOMEM;
+    }
     char iterations[CELL];
     cxroi_report_format_money(iterations, sizeof iterations, (double)sim->iterations, NULL);
     fprintf(out, "Risk ranges: %s Monte Carlo iterations (%s, seed %llu)%s\n\n",
@@ -400,28 +409,9 @@ static cxroi_error risk_table(const cxroi_analysis *a, FILE *out)
             sim->precision_reached ? ", stopped at the requested precision" : "");
     const char *unit[N_RCOLS] = {s->currency, s->currency, s->currency, s->currency,
                                  "%",         "%",         "%"};
-    put_field(out, "", name_width, false);
-    for (int c = 0; c < N_RCOLS; c++) {
-        fprintf(out, "%*s", GAP, "");
-        put_field(out, RHEAD1[c], width[c], true);
-    }
-    fputc('\n', out);
-    put_field(out, "Initiative", name_width, false);
-    for (int c = 0; c < N_RCOLS; c++) {
-        fprintf(out, "%*s", GAP, "");
-        put_field(out, unit[c], width[c], true);
-    }
-    fputc('\n', out);
-    put_rule(out, total);
-    for (size_t i = 0; i < n; i++) {
-        put_field(out, initiative_name(&s->initiatives[i]), name_width, false);
-        for (int c = 0; c < N_RCOLS; c++) {
-            fprintf(out, "%*s", GAP, "");
-            put_field(out, cells[i * N_RCOLS + c], width[c], true);
-        }
-        fputc('\n', out);
-    }
-    put_rule(out, total);
+    table t = {"Initiative", names, n, N_RCOLS, RHEAD1, unit, cells};
+    print_table(out, &t);
+    free(names);
     free(cells);
     fprintf(out, "P10/P90: 10 %% of the iterations fall below / above. P(NPV>0): the share of "
                  "iterations that pay back.\n");
@@ -468,11 +458,12 @@ static cxroi_error segments_table(const cxroi_analysis *a, FILE *out)
     const char *unit[N_SCOLS] = {"at t = 0", "per cust.", "%", "per cust.", "per year",
                                  "year 1 %"};
 
-    size_t width[N_SCOLS];
-    for (int c = 0; c < N_SCOLS; c++)
-        width[c] = strlen(SHEAD1[c]) > strlen(unit[c]) ? strlen(SHEAD1[c]) : strlen(unit[c]);
-    size_t name_width = strlen("Segment");
     bool any_loss = false, compact = false;
+    const char **names = malloc(n * sizeof(char *));
+    if (!names) {
+        free(cells);
+        return CXROI_ERROR_NOMEM;
+    }
     for (size_t k = 0; k < n; k++) {
         const cxroi_segment_economics *e = &a->segments[k];
         cell *row = &cells[k * N_SCOLS];
@@ -486,44 +477,12 @@ static cxroi_error segments_table(const cxroi_analysis *a, FILE *out)
         any_loss |= e->loss_making;
         compact |= format_money_cell(row[S_TOTAL], CELL, e->contribution_total);
         format_percent(row[S_RETENTION], CELL, e->retention);
-        for (int c = 0; c < N_SCOLS; c++)
-            if (strlen(row[c]) > width[c])
-                width[c] = strlen(row[c]);
         const cxroi_segment *seg = &s->segments[k];
-        size_t w = display_width(seg->name && *seg->name ? seg->name : seg->id);
-        if (w > name_width)
-            name_width = w;
+        names[k] = seg->name && *seg->name ? seg->name : seg->id;
     }
-    size_t others = 0;
-    for (int c = 0; c < N_SCOLS; c++)
-        others += GAP + width[c];
-    size_t room = others + MIN_NAME < PAGE_WIDTH ? PAGE_WIDTH - others : MIN_NAME;
-    if (name_width > room)
-        name_width = room;
-
-    put_field(out, "", name_width, false);
-    for (int c = 0; c < N_SCOLS; c++) {
-        fprintf(out, "%*s", GAP, "");
-        put_field(out, SHEAD1[c], width[c], true);
-    }
-    fputc('\n', out);
-    put_field(out, "Segment", name_width, false);
-    for (int c = 0; c < N_SCOLS; c++) {
-        fprintf(out, "%*s", GAP, "");
-        put_field(out, unit[c], width[c], true);
-    }
-    fputc('\n', out);
-    put_rule(out, name_width + others);
-    for (size_t k = 0; k < n; k++) {
-        const cxroi_segment *seg = &s->segments[k];
-        put_field(out, seg->name && *seg->name ? seg->name : seg->id, name_width, false);
-        for (int c = 0; c < N_SCOLS; c++) {
-            fprintf(out, "%*s", GAP, "");
-            put_field(out, cells[k * N_SCOLS + c], width[c], true);
-        }
-        fputc('\n', out);
-    }
-    put_rule(out, name_width + others);
+    table t = {"Segment", names, n, N_SCOLS, SHEAD1, unit, cells};
+    print_table(out, &t);
+    free(names);
     free(cells);
     fprintf(out, "Baseline economics, without any initiative; contribution = revenue x "
                  "margin - cost to serve.\n");
