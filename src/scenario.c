@@ -26,6 +26,7 @@
 
 #include "cxroi/sbg.h"
 #include "suggest_internal.h"
+#include "utf8_internal.h"
 #include "yamltree_internal.h"
 
 /* Limits that keep a hostile file from turning into a huge model. */
@@ -127,46 +128,6 @@ static cxroi_mark mark_of(const loader *L, const cxroi_ynode *node)
 }
 
 /*
- * Length of the well-formed UTF-8 sequence that starts s[0..n), or 0 when none does
- * (Unicode table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF).
- * *cp receives the code point.
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
-{
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t len;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        *cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-        *cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-        *cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        *cp = *cp << 6 | (s[i] & 0x3F);
-    }
-    return len;
-}
-
-/*
  * Copies at most `max_chars` characters of s[0..n) into out (size bytes, NUL-terminated),
  * whole characters only. Valid UTF-8 is kept as written (a name in the file's own
  * language, a currency sign); control characters, bidirectional overrides (which could
@@ -178,7 +139,7 @@ static bool printable_text(const char *s, size_t n, char *out, size_t size, size
     size_t k = 0, chars = 0, i = 0;
     while (i < n) {
         unsigned long cp = 0;
-        size_t len = utf8_decode(u + i, n - i, &cp);
+        size_t len = cxroi_utf8_decode(u + i, n - i, &cp);
         bool shown = len > 0 && cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp <= 0x9F) &&
                      !(cp >= 0x202A && cp <= 0x202E) && !(cp >= 0x2066 && cp <= 0x2069);
         size_t width = shown ? len : 1;

@@ -11,6 +11,7 @@
  * end of the load whatever happens.
  */
 #include "yamltree_internal.h"
+#include "utf8_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -404,40 +405,6 @@ static void mark_of_offset(const yt_ctx *ctx, size_t offset, int *line, int *col
 }
 
 /*
- * Length of the well-formed UTF-8 sequence that starts s[0..n), or 0 when none starts
- * there. Well-formed as Unicode defines it (table 3-7): no overlong forms, no surrogates,
- * nothing above U+10FFFF, so the second byte's range depends on the lead byte.
- */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned lo = 0x80;
-    unsigned hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80; /* E0 80..9F would be overlong */
-        hi = c == 0xED ? 0x9F : 0xBF; /* ED A0..BF would be a surrogate */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80; /* F0 80..8F would be overlong */
-        hi = c == 0xF4 ? 0x8F : 0xBF; /* F4 90.. would be above U+10FFFF */
-    } else {
-        return 0; /* a continuation byte, C0/C1 (overlong) or F5..FF */
-    }
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
-/*
  * Byte offset of the first byte that does not start a well-formed UTF-8 sequence, or
  * SIZE_MAX when the text is valid UTF-8 (or UTF-16, which libyaml checks itself).
  * libyaml's own offset for such errors points past the sequence, often at the next
@@ -450,7 +417,7 @@ static size_t first_invalid_utf8(const yt_ctx *ctx)
     if (n >= 2 && ((t[0] == 0xFF && t[1] == 0xFE) || (t[0] == 0xFE && t[1] == 0xFF)))
         return SIZE_MAX;
     for (size_t i = 0; i < n;) {
-        size_t len = utf8_sequence(t + i, n - i);
+        size_t len = cxroi_utf8_decode(t + i, n - i, NULL);
         if (len == 0)
             return i;
         i += len;
