@@ -28,6 +28,7 @@
 #include "cxroi/model.h"
 #include "cxroi/scenario.h"
 #include "cxroi/simulation.h"
+#include "sampler_internal.h"
 
 static cxroi_scenario *load(const char *text)
 {
@@ -427,6 +428,52 @@ static void test_simulation_tornado(void **state)
     cxroi_scenario_free(sc);
 }
 
+/*
+ * The sampler's quantile tables (beta, PERT, truncated normal: a Hermite spline in the
+ * normal score on 2049 nodes) against the exact quantile, from p = 1e-9 to 1 - 1e-9:
+ * within 1e-7 of the distribution's range everywhere (measured: 4e-10 to 1e-8), four
+ * orders of magnitude below the Monte Carlo error of a million iterations.
+ */
+static void test_simulation_quantile_tables_are_exact_enough(void **state)
+{
+    (void)state;
+    static const char *const tabulated[] = {
+        "{dist: pert, min: 1.8e6, mode: 2.0e6, max: 2.8e6}",
+        "{dist: pert, min: 0, mode: 0.0735, max: 1, lambda: 2.5}",
+        "{dist: beta, alpha: 0.7, beta: 0.45}",
+        "{dist: beta, alpha: 0.05, beta: 3}",
+        "{dist: beta, alpha: 2.3, beta: 5.1, min: -40, max: 90}",
+        "{dist: normal, mean: 0.0735, sd: 0.05, min: 0, max: 0.2}",
+        "{dist: normal, mean: 5, sd: 1, min: 9, max: 10}",
+    };
+    for (size_t k = 0; k < sizeof tabulated / sizeof tabulated[0]; k++) {
+        cxroi_scenario *sc = linear(tabulated[k]);
+        cxroi_sampler *sampler = NULL;
+        assert_int_equal(cxroi_sampler_new(sc, CXROI_SAMPLING_MONTE_CARLO, NULL, &sampler),
+                         CXROI_OK);
+        const cxroi_dist *d = &sc->params[cxroi_sampler_params(sampler)[0]].dist;
+        double lo, hi, worst = 0.0;
+        cxroi_dist_support(d, &lo, &hi);
+        for (int i = 1; i < 20000; i++) {
+            double p = i / 20000.0;
+            worst = fmax(worst, fabs(cxroi_sampler_quantile(sampler, 0, p) -
+                                     cxroi_dist_quantile(d, p)));
+        }
+        for (double p = 1e-9; p < 1e-3; p *= 1.7) {
+            worst = fmax(worst, fabs(cxroi_sampler_quantile(sampler, 0, p) -
+                                     cxroi_dist_quantile(d, p)));
+            worst = fmax(worst, fabs(cxroi_sampler_quantile(sampler, 0, 1.0 - p) -
+                                     cxroi_dist_quantile(d, 1.0 - p)));
+        }
+        if (worst > 1e-7 * (hi - lo)) {
+            fprintf(stderr, "%s: table error %g of a range %g\n", tabulated[k], worst, hi - lo);
+            fail();
+        }
+        cxroi_sampler_free(sampler);
+        cxroi_scenario_free(sc);
+    }
+}
+
 static void test_simulation_rejects_bad_arguments(void **state)
 {
     (void)state;
@@ -453,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_simulation_mean_converges_to_deterministic_npv),
         cmocka_unit_test(test_simulation_precision_stops_early),
         cmocka_unit_test(test_simulation_tornado),
+        cmocka_unit_test(test_simulation_quantile_tables_are_exact_enough),
         cmocka_unit_test(test_simulation_rejects_bad_arguments),
     };
     return cmocka_run_group_tests_name("simulation", tests, NULL, NULL);
