@@ -334,7 +334,7 @@ static double contribution_with(const model_segment *seg, const model_effect *e,
 
 /* Adds sum_t (N'_{t-1} m'_t - N_{t-1} m) of one segment to benefits[t] and returns the
  * segment's terminal value (N'_H - N_H) * value at H (0 without customer equity). */
-static double segment_flows(const cxroi_initiative *ini, const model_segment *seg,
+static double segment_flows(const double *ramp_g, const model_segment *seg,
                             const model_effect *e, int horizon, bool equity,
                             cxroi_model_workspace *w, double *benefits)
 {
@@ -343,7 +343,7 @@ static double segment_flows(const cxroi_initiative *ini, const model_segment *se
     if (!seg->sbg) {
         double np = n[0];
         for (int t = 1; t <= horizon; t++) {
-            double g = ramp(ini, t);
+            double g = ramp_g[t];
             benefits[t] += np * contribution_with(seg, e, g) - n[t - 1] * seg->m;
             /* N'_t = N'_{t-1} r'_t + A'_t, year t's ramp for both */
             np = np * retention_with(e, seg->retention, g, &w->clamped) +
@@ -358,7 +358,7 @@ static double segment_flows(const cxroi_initiative *ini, const model_segment *se
     c[0] = n[0];
     double total = n[0];
     for (int t = 1; t <= horizon; t++) {
-        double g = ramp(ini, t);
+        double g = ramp_g[t];
         benefits[t] += total * contribution_with(seg, e, g) - n[t - 1] * seg->m;
         /* Same cohort ages as baseline_sbg(), each rate changed by the effect. */
         total = c[0] *= retention_with(e, seg->r_base[t], g, &w->clamped);
@@ -394,6 +394,10 @@ cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double 
     for (size_t t = 0; t < len; t++)
         benefits[t] = costs[t] = 0.0;
 
+    /* The ramp g_t, once per evaluation rather than per segment and year. */
+    double ramp_g[CXROI_MAX_HORIZON + 1];
+    for (int t = 0; t <= horizon; t++)
+        ramp_g[t] = ramp(ini, t);
     double tv = 0.0;
     for (size_t i = 0; i < ini->n_effects; i++) {
         const cxroi_effect *spec = &ini->effects[i];
@@ -409,7 +413,7 @@ cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double 
             .cost_to_serve = k * value_of(values, spec->cost_to_serve, 0.0),
             .acquisitions = k * value_of(values, spec->acquisitions, 0.0),
         };
-        tv += segment_flows(ini, &workspace->segments[spec->segment], &e, horizon, equity,
+        tv += segment_flows(ramp_g, &workspace->segments[spec->segment], &e, horizon, equity,
                             workspace, benefits);
     }
 
@@ -419,7 +423,7 @@ cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double 
     double upfront = value_of(values, ini->upfront, 0.0);
     double annual = value_of(values, ini->annual, 0.0);
     for (int t = 0; t <= horizon; t++) {
-        double g = ramp(ini, t);
+        double g = ramp_g[t];
         if (g != 0.0)
             benefits[t] += direct * g;
         benefits[t] *= adjust->benefit_factor;

@@ -116,7 +116,7 @@ size_t cxroi_simulation_memory(const cxroi_scenario *sc, size_t iterations)
     size_t uncertain = 0;
     for (size_t p = 0; p < sc->n_params; p++)
         uncertain += cxroi_dist_is_uncertain(&sc->params[p].dist);
-    size_t kept = iterations < CXROI_SIM_MAX_KEPT_INPUTS ? iterations : CXROI_SIM_MAX_KEPT_INPUTS;
+    size_t kept = iterations < CXROI_SIM_KEPT_INPUTS ? iterations : CXROI_SIM_KEPT_INPUTS;
     /* NPV and PV costs per initiative and iteration, one sorted copy for the statistics,
      * and the kept inputs. */
     return (2 * sc->n_initiatives + 1) * iterations * sizeof(double) +
@@ -315,59 +315,197 @@ static void rank_of(const double *x, size_t n, ranked *scratch, double *rank)
     }
 }
 
-/*
- * Statistics of every initiative, and the rank correlation of inputs with NPV:
- * Spearman's rho = Pearson correlation of the ranks. Each input and each NPV is ranked
- * once, not once per pair.
- */
-static cxroi_error summarise(cxroi_simulation *sim)
+/* Run fn(ctx, k, worker) for k = 0..count-1 on `threads` threads (the calling one
+ * included), handing out indices one at a time. */
+typedef struct pool_task {
+    void (*fn)(void *ctx, size_t k, size_t worker);
+    void *ctx;
+    size_t count;
+    atomic_size_t next;
+} pool_task;
+
+typedef struct pool_worker {
+    pool_task *task;
+    size_t id;
+    pthread_t thread;
+} pool_worker;
+
+static void *pool_work(void *arg)
 {
-    size_t n = sim->iterations, cap = sim->iterations_cap, nu = sim->n_uncertain;
-    size_t kept = sim->kept_inputs < n ? sim->kept_inputs : n;
-    double *sorted = malloc(n * sizeof(double)); /* scratch of the percentiles */
-    double *roi = malloc(n * sizeof(double));
-    ranked *scratch = malloc((kept ? kept : 1) * sizeof(ranked));
-    double *input_ranks = malloc((nu ? nu : 1) * (kept ? kept : 1) * sizeof(double));
-    double *npv_ranks = malloc((kept ? kept : 1) * sizeof(double));
-    cxroi_error err = CXROI_ERROR_NOMEM;
-    if (!sorted || !roi || !scratch || !input_ranks || !npv_ranks)
-        goto done;
-    for (size_t j = 0; j < nu && kept > 2; j++)
-        rank_of(sim->inputs + j * sim->inputs_stride, kept, scratch, input_ranks + j * kept);
-    for (size_t i = 0; i < sim->n_initiatives; i++) {
-        cxroi_sim_initiative *r = &sim->initiatives[i];
-        const double *npv = sim->npv + i * cap, *pvc = sim->pv_costs + i * cap;
-        cxroi_summary_compute(npv, n, sorted, &r->npv);
-        size_t positive = 0;
-        r->has_roi = true;
-        for (size_t k = 0; k < n; k++) {
-            positive += npv[k] > 0.0;
-            if (pvc[k] > 0.0)
-                roi[k] = npv[k] / pvc[k];
-            else
-                r->has_roi = false;
-        }
-        r->prob_npv_positive = (double)positive / (double)n;
-        if (r->has_roi)
-            cxroi_summary_compute(roi, n, sorted, &r->roi);
-        r->rank_correlation = calloc(nu ? nu : 1, sizeof(double));
-        if (!r->rank_correlation)
-            goto done;
-        if (kept <= 2)
-            continue;
-        rank_of(npv, kept, scratch, npv_ranks);
-        for (size_t j = 0; j < nu; j++) {
-            double rho = gsl_stats_correlation(input_ranks + j * kept, 1, npv_ranks, 1, kept);
-            r->rank_correlation[j] = isfinite(rho) ? rho : 0.0;
-        }
+    pool_worker *w = arg;
+    for (;;) {
+        size_t k = atomic_fetch_add(&w->task->next, 1);
+        if (k >= w->task->count)
+            break;
+        w->task->fn(w->task->ctx, k, w->id);
     }
-    err = CXROI_OK;
+    return NULL;
+}
+
+static void parallel_for(unsigned threads, size_t count, void (*fn)(void *, size_t, size_t),
+                         void *ctx)
+{
+    pool_task task = {fn, ctx, count, 0};
+    pool_worker workers[64];
+    if (threads > 64)
+        threads = 64;
+    size_t started = 1;
+    for (size_t t = 0; t < threads; t++) {
+        workers[t].task = &task;
+        workers[t].id = t;
+    }
+    for (size_t t = 1; t < threads; t++) {
+        if (pthread_create(&workers[t].thread, NULL, pool_work, &workers[t]) != 0)
+            break;
+        started++;
+    }
+    pool_work(&workers[0]);
+    for (size_t t = 1; t < started; t++)
+        pthread_join(workers[t].thread, NULL);
+}
+
+/* What the statistics share: the results, per-worker scratch, the inputs' ranks. */
+typedef struct stats_ctx {
+    cxroi_simulation *sim;
+    size_t kept;
+    double **scratch;     /* per worker: n doubles for percentiles */
+    double **roi;         /* per worker: n doubles */
+    ranked **rank_work;   /* per worker: kept pairs */
+    double **npv_ranks;   /* per worker: kept doubles */
+    double *input_ranks;  /* n_uncertain x kept, centred; NULL rows when unused */
+    double *input_norm;   /* sqrt(sum of squared centred ranks) per input */
+    bool *used;           /* input j moves some initiative's NPV */
+    bool failed;
+} stats_ctx;
+
+/* Ranks minus their mean (n + 1) / 2: Spearman's rho is then a plain cosine. */
+static double centre_ranks(double *rank, size_t n)
+{
+    double mid = 0.5 * (double)(n + 1), sq = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        rank[k] -= mid;
+        sq += rank[k] * rank[k];
+    }
+    return sqrt(sq);
+}
+
+static void rank_input(void *arg, size_t j, size_t w)
+{
+    stats_ctx *c = arg;
+    if (!c->used[j])
+        return;
+    double *row = c->input_ranks + j * c->kept;
+    rank_of(c->sim->inputs + j * c->sim->inputs_stride, c->kept, c->rank_work[w], row);
+    c->input_norm[j] = centre_ranks(row, c->kept);
+}
+
+static void summarise_initiative(void *arg, size_t i, size_t w)
+{
+    stats_ctx *c = arg;
+    cxroi_simulation *sim = c->sim;
+    size_t n = sim->iterations, cap = sim->iterations_cap, kept = c->kept;
+    cxroi_sim_initiative *r = &sim->initiatives[i];
+    const double *npv = sim->npv + i * cap, *pvc = sim->pv_costs + i * cap;
+    double *roi = c->roi[w];
+    cxroi_summary_compute(npv, n, c->scratch[w], &r->npv);
+    size_t positive = 0;
+    r->has_roi = true;
+    for (size_t k = 0; k < n; k++) {
+        positive += npv[k] > 0.0;
+        if (pvc[k] > 0.0)
+            roi[k] = npv[k] / pvc[k];
+        else
+            r->has_roi = false;
+    }
+    r->prob_npv_positive = (double)positive / (double)n;
+    if (r->has_roi)
+        cxroi_summary_compute(roi, n, c->scratch[w], &r->roi);
+    r->rank_correlation = calloc(sim->n_uncertain ? sim->n_uncertain : 1, sizeof(double));
+    if (!r->rank_correlation) {
+        c->failed = true;
+        return;
+    }
+    if (kept <= 2 || r->n_tornado == 0)
+        return;
+    double *nr = c->npv_ranks[w];
+    rank_of(npv, kept, c->rank_work[w], nr);
+    double npv_norm = centre_ranks(nr, kept);
+    /* Only the inputs that move this NPV (its tornado bars); the others are 0 by
+     * construction and would cost a pass each. */
+    for (size_t b = 0; b < r->n_tornado; b++) {
+        size_t j = 0;
+        while (j < sim->n_uncertain && sim->uncertain[j] != r->tornado[b].param)
+            j++;
+        if (j == sim->n_uncertain || !(c->input_norm[j] > 0.0) || !(npv_norm > 0.0))
+            continue;
+        const double *xr = c->input_ranks + j * kept;
+        double dot = 0.0;
+        for (size_t k = 0; k < kept; k++)
+            dot += xr[k] * nr[k];
+        r->rank_correlation[j] = dot / (c->input_norm[j] * npv_norm);
+    }
+}
+
+/*
+ * Statistics of every initiative and the rank correlation of each input with each NPV
+ * (Spearman's rho: the correlation of the ranks), spread over the threads: inputs are
+ * ranked once each, NPVs once each, then only the pairs that matter are correlated.
+ */
+static cxroi_error summarise(cxroi_simulation *sim, unsigned threads)
+{
+    size_t n = sim->iterations, nu = sim->n_uncertain;
+    size_t kept = sim->kept_inputs < n ? sim->kept_inputs : n;
+    if (threads > 64)
+        threads = 64;
+    stats_ctx c = {0};
+    c.sim = sim;
+    c.kept = kept;
+    cxroi_error err = CXROI_ERROR_NOMEM;
+    c.scratch = calloc(threads, sizeof(double *));
+    c.roi = calloc(threads, sizeof(double *));
+    c.rank_work = calloc(threads, sizeof(ranked *));
+    c.npv_ranks = calloc(threads, sizeof(double *));
+    c.input_ranks = malloc((nu ? nu : 1) * (kept ? kept : 1) * sizeof(double));
+    c.input_norm = calloc(nu ? nu : 1, sizeof(double));
+    c.used = calloc(nu ? nu : 1, sizeof(bool));
+    if (!c.scratch || !c.roi || !c.rank_work || !c.npv_ranks || !c.input_ranks ||
+        !c.input_norm || !c.used)
+        goto done;
+    for (unsigned t = 0; t < threads; t++) {
+        c.scratch[t] = malloc(n * sizeof(double));
+        c.roi[t] = malloc(n * sizeof(double));
+        c.rank_work[t] = malloc((kept ? kept : 1) * sizeof(ranked));
+        c.npv_ranks[t] = malloc((kept ? kept : 1) * sizeof(double));
+        if (!c.scratch[t] || !c.roi[t] || !c.rank_work[t] || !c.npv_ranks[t])
+            goto done;
+    }
+    for (size_t i = 0; i < sim->n_initiatives; i++)
+        for (size_t b = 0; b < sim->initiatives[i].n_tornado; b++)
+            for (size_t j = 0; j < nu; j++)
+                if (sim->uncertain[j] == sim->initiatives[i].tornado[b].param)
+                    c.used[j] = true;
+    if (kept > 2)
+        parallel_for(threads, nu, rank_input, &c);
+    parallel_for(threads, sim->n_initiatives, summarise_initiative, &c);
+    err = c.failed ? CXROI_ERROR_NOMEM : CXROI_OK;
 done:
-    free(sorted);
-    free(roi);
-    free(scratch);
-    free(input_ranks);
-    free(npv_ranks);
+    for (unsigned t = 0; t < threads; t++) {
+        if (c.scratch)
+            free(c.scratch[t]);
+        if (c.roi)
+            free(c.roi[t]);
+        if (c.rank_work)
+            free(c.rank_work[t]);
+        if (c.npv_ranks)
+            free(c.npv_ranks[t]);
+    }
+    free(c.scratch);
+    free(c.roi);
+    free(c.rank_work);
+    free(c.npv_ranks);
+    free(c.input_ranks);
+    free(c.input_norm);
+    free(c.used);
     return err;
 }
 
@@ -400,7 +538,8 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
     sim->threads = threads;
     sim->n_initiatives = ni;
     sim->n_uncertain = cxroi_sampler_count(sampler);
-    sim->inputs_stride = cap < CXROI_SIM_MAX_KEPT_INPUTS ? cap : CXROI_SIM_MAX_KEPT_INPUTS;
+    size_t keep = opt->keep_inputs ? opt->keep_inputs : CXROI_SIM_KEPT_INPUTS;
+    sim->inputs_stride = cap < keep ? cap : keep;
     sim->kept_inputs = sim->inputs_stride;
     sim->npv = malloc((ni ? ni : 1) * cap * sizeof(double));
     sim->pv_costs = malloc((ni ? ni : 1) * cap * sizeof(double));
@@ -453,9 +592,11 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
         sim->kept_inputs = sim->iterations;
     for (unsigned t = 0; t < threads; t++)
         sim->clamped += cxroi_model_workspace_clamped(workers[t].mws);
-    if ((err = summarise(sim)) != CXROI_OK)
+    /* The tornado first: it tells which inputs move which NPV, so the statistics only
+     * correlate those. */
+    if ((err = tornado(sc, sim)) != CXROI_OK)
         goto done;
-    err = tornado(sc, sim);
+    err = summarise(sim, threads);
 done:
     if (workers) {
         for (unsigned t = 0; t < threads; t++) {

@@ -58,6 +58,7 @@ static cxroi_simulation *simulate(const cxroi_scenario *sc, size_t n, cxroi_samp
 {
     cxroi_sim_options opt = {0};
     opt.iterations = n;
+    opt.keep_inputs = n; /* every draw, for the tests of the samples themselves */
     opt.seed = seed;
     opt.sampling = sampling;
     opt.threads = threads;
