@@ -15,6 +15,7 @@ void cxroi_analysis_free(cxroi_analysis *analysis)
             cxroi_deterministic_clear(&analysis->initiatives[i]);
     }
     free(analysis->initiatives);
+    cxroi_portfolio_free(analysis->portfolio);
     cxroi_simulation_free(analysis->simulation);
     free(analysis->segments);
     free(analysis->base_values);
@@ -260,6 +261,9 @@ cxroi_error cxroi_analysis_run(const cxroi_scenario *scenario,
     err = CXROI_OK;
     if (!(options && options->skip_simulation) && a->iterations > 0)
         err = simulate(s, a, options, diag);
+    /* The funding line needs every initiative's NPV per iteration. */
+    if (err == CXROI_OK && a->simulation)
+        err = cxroi_portfolio_run(s, a->base_values, a->simulation, diag, &a->portfolio);
 
 done:
     free(scratch);

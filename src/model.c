@@ -56,6 +56,8 @@ struct cxroi_model_workspace {
     bool has_baseline;
     model_segment *segments;
     double *cohorts; /* Scratch: cohort sizes with the initiative, H+1 */
+    double *discount;   /* 1/(1+d)^t, t = 0..H, of the current baseline */
+    double *benefit_pv; /* Last initiative: PV of its benefits per segment, then direct */
     double *block;   /* All per-segment arrays */
 };
 
@@ -115,8 +117,9 @@ cxroi_model_workspace *cxroi_model_workspace_alloc(const cxroi_scenario *scenari
     size_t n_seg = scenario->n_segments;
     w->horizon = scenario->horizon;
     w->n_segments = n_seg;
-    /* Per segment: n, r_base, r_age, n_h, value_h (H+1 each); plus the scratch cohorts. */
-    w->block = calloc(5 * len * n_seg + len, sizeof(double));
+    /* Per segment: n, r_base, r_age, n_h, value_h (H+1 each); plus the scratch cohorts,
+     * the discount factors (H+1) and the benefit attribution (n_seg + 1). */
+    w->block = calloc(5 * len * n_seg + 2 * len + n_seg + 1, sizeof(double));
     w->segments = calloc(n_seg ? n_seg : 1, sizeof(*w->segments));
     if (!w->block || !w->segments) {
         cxroi_model_workspace_free(w);
@@ -134,6 +137,8 @@ cxroi_model_workspace *cxroi_model_workspace_alloc(const cxroi_scenario *scenari
         p += 5 * len;
     }
     w->cohorts = p;
+    w->discount = p + len;
+    w->benefit_pv = p + 2 * len;
     return w;
 }
 
@@ -149,6 +154,11 @@ void cxroi_model_workspace_free(cxroi_model_workspace *workspace)
 size_t cxroi_model_workspace_clamped(const cxroi_model_workspace *workspace)
 {
     return workspace ? workspace->clamped : 0;
+}
+
+const double *cxroi_model_workspace_benefit_pv(const cxroi_model_workspace *workspace)
+{
+    return workspace ? workspace->benefit_pv : NULL;
 }
 
 static bool fits(const cxroi_scenario *scenario, const cxroi_model_workspace *w)
@@ -213,6 +223,14 @@ cxroi_error cxroi_model_baseline(const cxroi_scenario *scenario, const double *v
     if (!isfinite(d) || !(d > -1.0))
         return CXROI_ERROR_MODEL;
     bool equity = scenario->terminal_value == CXROI_TERMINAL_CUSTOMER_EQUITY;
+    /* Discount factors 1/(1+d)^t as the running product cxroi_model_present_values()
+     * uses, so the attribution of benefits to segments reconciles with PV benefits. */
+    double v_d = 1.0 / (1.0 + d), f_d = 1.0;
+    for (int t = 0; t <= horizon; t++) {
+        w->discount[t] = f_d;
+        if (t < horizon)
+            f_d *= v_d;
+    }
     for (size_t s = 0; s < scenario->n_segments; s++) {
         const cxroi_segment *spec = &scenario->segments[s];
         model_segment *seg = &w->segments[s];
@@ -333,18 +351,22 @@ static double contribution_with(const model_segment *seg, const model_effect *e,
 }
 
 /* Adds sum_t (N'_{t-1} m'_t - N_{t-1} m) of one segment to benefits[t] and returns the
- * segment's terminal value (N'_H - N_H) * value at H (0 without customer equity). */
+ * segment's terminal value (N'_H - N_H) * value at H (0 without customer equity).
+ * *pv receives the segment's own part, sum_t (N'_{t-1} m'_t - N_{t-1} m) / (1+d)^t, for
+ * the value matrix (the same increments, so the parts add up to the benefits). */
 static double segment_flows(const double *ramp_g, const model_segment *seg,
                             const model_effect *e, int horizon, bool equity,
-                            cxroi_model_workspace *w, double *benefits)
+                            cxroi_model_workspace *w, double *benefits, double *pv)
 {
-    const double *n = seg->n;
-    double tv = 0.0;
+    const double *n = seg->n, *disc = w->discount;
+    double tv = 0.0, sum = 0.0;
     if (!seg->sbg) {
         double np = n[0];
         for (int t = 1; t <= horizon; t++) {
             double g = ramp_g[t];
-            benefits[t] += np * contribution_with(seg, e, g) - n[t - 1] * seg->m;
+            double inc = np * contribution_with(seg, e, g) - n[t - 1] * seg->m;
+            benefits[t] += inc;
+            sum += inc * disc[t];
             /* N'_t = N'_{t-1} r'_t + A'_t, year t's ramp for both */
             np = np * retention_with(e, seg->retention, g, &w->clamped) +
                  seg->acquisitions * (1.0 + e->acquisitions * g);
@@ -352,6 +374,7 @@ static double segment_flows(const double *ramp_g, const model_segment *seg,
         double diff = np - n[horizon];
         if (equity && diff != 0.0)
             tv = diff * seg->value_h[0];
+        *pv = sum;
         return tv;
     }
     double *c = w->cohorts;
@@ -359,7 +382,9 @@ static double segment_flows(const double *ramp_g, const model_segment *seg,
     double total = n[0];
     for (int t = 1; t <= horizon; t++) {
         double g = ramp_g[t];
-        benefits[t] += total * contribution_with(seg, e, g) - n[t - 1] * seg->m;
+        double inc = total * contribution_with(seg, e, g) - n[t - 1] * seg->m;
+        benefits[t] += inc;
+        sum += inc * disc[t];
         /* Same cohort ages as baseline_sbg(), each rate changed by the effect. */
         total = c[0] *= retention_with(e, seg->r_base[t], g, &w->clamped);
         for (int j = 1; j < t; j++)
@@ -373,6 +398,7 @@ static double segment_flows(const double *ramp_g, const model_segment *seg,
                 tv += diff * seg->value_h[j];
         }
     }
+    *pv = sum;
     return tv;
 }
 
@@ -399,6 +425,10 @@ cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double 
     for (int t = 0; t <= horizon; t++)
         ramp_g[t] = ramp(ini, t);
     double tv = 0.0;
+    double *attr = workspace->benefit_pv;
+    size_t n_seg = scenario->n_segments;
+    for (size_t s = 0; s <= n_seg; s++)
+        attr[s] = 0.0;
     for (size_t i = 0; i < ini->n_effects; i++) {
         const cxroi_effect *spec = &ini->effects[i];
         if (spec->segment >= scenario->n_segments ||
@@ -413,8 +443,12 @@ cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double 
             .cost_to_serve = k * value_of(values, spec->cost_to_serve, 0.0),
             .acquisitions = k * value_of(values, spec->acquisitions, 0.0),
         };
-        tv += segment_flows(ramp_g, &workspace->segments[spec->segment], &e, horizon, equity,
-                            workspace, benefits);
+        double seg_pv = 0.0;
+        double seg_tv = segment_flows(ramp_g, &workspace->segments[spec->segment], &e, horizon,
+                                      equity, workspace, benefits, &seg_pv);
+        tv += seg_tv;
+        /* The segment's terminal value is its own too, discounted from H. */
+        attr[spec->segment] += seg_pv + seg_tv * workspace->discount[horizon];
     }
 
     /* Direct benefit: benefits.annual * k * g_t; then benefits (and the terminal value)
@@ -422,10 +456,13 @@ cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double 
     double direct = k * value_of(values, ini->benefit_annual, 0.0);
     double upfront = value_of(values, ini->upfront, 0.0);
     double annual = value_of(values, ini->annual, 0.0);
+    double direct_pv = 0.0;
     for (int t = 0; t <= horizon; t++) {
         double g = ramp_g[t];
-        if (g != 0.0)
+        if (g != 0.0) {
             benefits[t] += direct * g;
+            direct_pv += direct * g * workspace->discount[t];
+        }
         benefits[t] *= adjust->benefit_factor;
         /* Upfront at t = start, annual costs in start+1..H, not ramped. */
         double cost = 0.0;
@@ -437,6 +474,11 @@ cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double 
         cf[t] = benefits[t] - costs[t];
     }
     out->terminal_value = tv * adjust->benefit_factor;
+    /* Attribution: segment s's PV of benefits, then the direct benefit's, both after the
+     * risk adjustment like the benefits they come from. */
+    attr[n_seg] = direct_pv;
+    for (size_t s = 0; s <= n_seg; s++)
+        attr[s] *= adjust->benefit_factor;
     if (!all_finite(cf, len) || !all_finite(benefits, len) || !all_finite(costs, len) ||
         !isfinite(out->terminal_value))
         return CXROI_ERROR_MODEL;

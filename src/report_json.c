@@ -219,6 +219,162 @@ static json_t *segment_object(const cxroi_analysis *a, size_t k, bool *ok)
     return o;
 }
 
+/* Ids of the initiatives flagged in @p funded. */
+static json_t *funded_ids(const cxroi_scenario *s, const bool *funded, bool *ok)
+{
+    json_t *arr = json_array();
+    if (!arr) {
+        *ok = false;
+        return NULL;
+    }
+    for (size_t i = 0; i < s->n_initiatives; i++)
+        if (funded[i] && json_array_append_new(arr, string(s->initiatives[i].id)) != 0)
+            *ok = false;
+    return arr;
+}
+
+/* The funding line: the optimal set, its NPV distribution over the same iterations, the
+ * efficient frontier and the marginal value of budget. */
+static json_t *portfolio_object(const cxroi_analysis *a, bool *ok)
+{
+    const cxroi_portfolio *p = a->portfolio;
+    const cxroi_scenario *s = a->scenario;
+    const cxroi_portfolio_spec *spec = &s->portfolio;
+    json_t *o = json_object();
+    if (!o) {
+        *ok = false;
+        return NULL;
+    }
+    set(o, "budget", maybe(p->has_budget, p->budget), ok);
+    set(o, "max_loss_probability",
+        maybe(spec->has_max_loss_probability, spec->max_loss_probability), ok);
+    json_t *must = json_array();
+    for (size_t j = 0; must && j < spec->must_fund.count; j++)
+        if (json_array_append_new(must, string(s->initiatives[spec->must_fund.members[j]].id)))
+            *ok = false;
+    set(o, "must_fund", must, ok);
+    json_t *excl = json_array();
+    for (size_t g = 0; excl && g < spec->n_exclusive; g++) {
+        json_t *grp = json_array();
+        for (size_t j = 0; grp && j < spec->exclusive[g].count; j++)
+            if (json_array_append_new(grp,
+                                      string(s->initiatives[spec->exclusive[g].members[j]].id)))
+                *ok = false;
+        if (!grp || json_array_append_new(excl, grp) != 0)
+            *ok = false;
+    }
+    set(o, "exclusive", excl, ok);
+    set(o, "feasible", json_boolean(p->feasible), ok);
+    set(o, "optimal", json_boolean(p->optimal), ok);
+    set(o, "funded", funded_ids(s, p->funded, ok), ok);
+    set(o, "upfront", number(p->upfront), ok);
+    set(o, "npv", summary_object(&p->npv, ok), ok);
+    set(o, "prob_npv_positive", number(p->prob_npv_positive), ok);
+    set(o, "prob_npv_negative", number(p->prob_npv_negative), ok);
+    json_t *marginal = json_null();
+    if (p->has_marginal) {
+        marginal = json_object();
+        if (marginal) {
+            set(marginal, "per_unit", number(p->marginal_value), ok);
+            set(marginal, "next_budget", number(p->next_budget), ok);
+        }
+    }
+    set(o, "marginal_value_of_budget", marginal, ok);
+    json_t *ranking = json_array();
+    double cumulative = 0.0;
+    for (size_t r = 0; ranking && r < p->n_initiatives; r++) {
+        size_t i = p->ranking[r];
+        json_t *row = json_object();
+        if (!row || json_array_append_new(ranking, row) != 0) {
+            *ok = false;
+            break;
+        }
+        cumulative += p->upfront_cost[i];
+        set(row, "id", string(s->initiatives[i].id), ok);
+        set(row, "funded", json_boolean(p->funded[i]), ok);
+        set(row, "upfront", number(p->upfront_cost[i]), ok);
+        set(row, "cumulative_upfront", number(cumulative), ok);
+        set(row, "npv_mean", number(p->npv_expected[i]), ok);
+    }
+    set(o, "ranking", ranking, ok);
+    json_t *frontier = json_array();
+    for (size_t j = 0; frontier && j < p->n_frontier; j++) {
+        const cxroi_frontier_point *pt = &p->frontier[j];
+        json_t *row = json_object();
+        if (!row || json_array_append_new(frontier, row) != 0) {
+            *ok = false;
+            break;
+        }
+        set(row, "budget", number(pt->budget), ok);
+        set(row, "funded", funded_ids(s, pt->funded, ok), ok);
+        set(row, "upfront", number(pt->upfront), ok);
+        set(row, "npv_mean", number(pt->npv_mean), ok);
+        set(row, "prob_npv_positive", number(pt->prob_npv_positive), ok);
+        set(row, "marginal_value", number(pt->marginal_value), ok);
+    }
+    set(o, "frontier", frontier, ok);
+    return o;
+}
+
+/* Segment x touchpoint PV of the value the initiatives generate, expected over the
+ * iterations, with each segment's baseline profitability beside its row. */
+static json_t *value_matrix_object(const cxroi_analysis *a, bool *ok)
+{
+    const cxroi_value_matrix *m = &a->portfolio->matrix;
+    const cxroi_scenario *s = a->scenario;
+    json_t *o = json_object();
+    json_t *segs = json_array(), *tps = json_array(), *pv = json_array(),
+           *untapped = json_array(), *segments = json_array();
+    if (!o || !segs || !tps || !pv || !untapped || !segments) {
+        json_decref(o);
+        json_decref(segs);
+        json_decref(tps);
+        json_decref(pv);
+        json_decref(untapped);
+        json_decref(segments);
+        *ok = false;
+        return NULL;
+    }
+    for (size_t t = 0; t < m->n_touchpoints; t++)
+        if (json_array_append_new(tps, string(s->touchpoints[t])) != 0)
+            *ok = false;
+    for (size_t k = 0; k < m->n_segments; k++) {
+        const cxroi_segment_economics *e = &a->segments[k];
+        if (json_array_append_new(segs, string(s->segments[k].id)) != 0)
+            *ok = false;
+        json_t *row = array_of(m->pv + k * m->n_touchpoints, m->n_touchpoints);
+        if (!row || json_array_append_new(pv, row) != 0)
+            *ok = false;
+        json_t *flags = json_array();
+        for (size_t t = 0; flags && t < m->n_touchpoints; t++)
+            if (json_array_append_new(flags,
+                                      json_boolean(m->untapped[k * m->n_touchpoints + t])))
+                *ok = false;
+        if (!flags || json_array_append_new(untapped, flags) != 0)
+            *ok = false;
+        json_t *so = json_object();
+        if (!so || json_array_append_new(segments, so) != 0) {
+            *ok = false;
+            continue;
+        }
+        set(so, "id", string(s->segments[k].id), ok);
+        set(so, "pv_total", number(m->segment_total[k]), ok);
+        set(so, "pv_untagged", number(m->untagged[k]), ok);
+        set(so, "contribution_per_customer", number(e->contribution_per_customer), ok);
+        set(so, "contribution_total", number(e->contribution_total), ok);
+        set(so, "loss_making", json_boolean(e->loss_making), ok);
+    }
+    set(o, "segments", segs, ok);
+    set(o, "touchpoints", tps, ok);
+    set(o, "pv", pv, ok);
+    set(o, "untagged", array_of(m->untagged, m->n_segments), ok);
+    set(o, "segment_total", array_of(m->segment_total, m->n_segments), ok);
+    set(o, "untapped", untapped, ok);
+    set(o, "direct_benefits_pv", number(m->direct), ok);
+    set(o, "segment_economics", segments, ok);
+    return o;
+}
+
 static json_t *warning_object(const cxroi_diag_entry *e, bool *ok)
 {
     json_t *o = json_object();
@@ -285,6 +441,11 @@ static json_t *build(const cxroi_analysis *a, const cxroi_diag *diag)
             ok = false;
     }
     set(root, "segments", segs, &ok);
+
+    if (a->portfolio) {
+        set(root, "portfolio", portfolio_object(a, &ok), &ok);
+        set(root, "value_matrix", value_matrix_object(a, &ok), &ok);
+    }
 
     json_t *warnings = json_array();
     for (size_t w = 0; warnings && w < cxroi_diag_count(diag); w++) {

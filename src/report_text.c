@@ -223,6 +223,8 @@ typedef struct table {
     const char *const *head;  /* n_cols */
     const char *const *unit;  /* n_cols */
     const cell *cells;        /* n_rows x n_cols */
+    size_t rule_after;        /* rows before a labelled rule (0: none) */
+    const char *rule_label;   /* e.g. the funding line */
 } table;
 
 static void print_table(FILE *out, const table *t)
@@ -254,6 +256,17 @@ static void print_table(FILE *out, const table *t)
     }
     put_rule(out, name_width + others);
     for (size_t r = 0; r < t->n_rows; r++) {
+        if (r > 0 && r == t->rule_after && t->rule_label) {
+            /* "==== label ====" across the table */
+            size_t total = name_width + others, lw = display_width(t->rule_label) + 2;
+            size_t left = lw + 4 < total ? 4 : 0;
+            for (size_t k = 0; k < left; k++)
+                fputc('=', out);
+            fprintf(out, " %s ", t->rule_label);
+            for (size_t k = left + lw; k < total; k++)
+                fputc('=', out);
+            fputc('\n', out);
+        }
         put_field(out, t->names[r], name_width, false);
         for (size_t c = 0; c < t->n_cols; c++) {
             fprintf(out, "%*s", GAP, "");
@@ -298,7 +311,7 @@ static cxroi_error initiatives_table(const cxroi_analysis *a, FILE *out)
     snprintf(risk_unit, sizeof risk_unit, "NPV %s", s->currency);
     const char *unit[N_COLS] = {s->currency, s->currency, "%",    "%", "years",
                                 "x effects", risk_unit};
-    table t = {"Initiative", names, n, N_COLS, HEAD1, unit, cells};
+    table t = {"Initiative", names, n, N_COLS, HEAD1, unit, cells, 0, NULL};
     print_table(out, &t);
     free(names);
     free(cells);
@@ -409,7 +422,7 @@ static cxroi_error risk_table(const cxroi_analysis *a, FILE *out)
             sim->precision_reached ? ", stopped at the requested precision" : "");
     const char *unit[N_RCOLS] = {s->currency, s->currency, s->currency, s->currency,
                                  "%",         "%",         "%"};
-    table t = {"Initiative", names, n, N_RCOLS, RHEAD1, unit, cells};
+    table t = {"Initiative", names, n, N_RCOLS, RHEAD1, unit, cells, 0, NULL};
     print_table(out, &t);
     free(names);
     free(cells);
@@ -480,7 +493,7 @@ static cxroi_error segments_table(const cxroi_analysis *a, FILE *out)
         const cxroi_segment *seg = &s->segments[k];
         names[k] = seg->name && *seg->name ? seg->name : seg->id;
     }
-    table t = {"Segment", names, n, N_SCOLS, SHEAD1, unit, cells};
+    table t = {"Segment", names, n, N_SCOLS, SHEAD1, unit, cells, 0, NULL};
     print_table(out, &t);
     free(names);
     free(cells);
@@ -492,6 +505,191 @@ static cxroi_error segments_table(const cxroi_analysis *a, FILE *out)
     if (compact)
         fprintf(out, "Amounts too wide for a column are abbreviated: 1.79 tn = 1.79 "
                      "trillion, 1.79e+15 = 1.79 x 10^15.\n");
+    return CXROI_OK;
+}
+
+/* Columns of the portfolio table after the name. */
+enum { P_UPFRONT, P_CUMULATIVE, P_MEAN, P_RATIO, P_FUNDED, N_PCOLS };
+
+static const char *const PHEAD1[N_PCOLS] = {"Upfront", "Cumulative", "Mean NPV",
+                                            "NPV per", "Funded"};
+
+/* The funding line: initiatives ranked (funded first, then by expected NPV per unit of
+ * upfront cost) with the cumulative upfront spend, a rule where the funding stops, the
+ * funded set's NPV range and the marginal value of more budget. */
+static cxroi_error portfolio_table(const cxroi_analysis *a, FILE *out)
+{
+    const cxroi_scenario *s = a->scenario;
+    const cxroi_portfolio *p = a->portfolio;
+    size_t n = p->n_initiatives;
+    if (n == 0)
+        return CXROI_OK;
+    cell *cells = calloc(n * N_PCOLS, sizeof(cell));
+    const char **names = malloc(n * sizeof(char *));
+    if (!cells || !names) {
+        free(cells);
+        free(names);
+        return CXROI_ERROR_NOMEM;
+    }
+    bool compact = false;
+    double cumulative = 0.0;
+    for (size_t r = 0; r < n; r++) {
+        size_t i = p->ranking[r];
+        cell *row = &cells[r * N_PCOLS];
+        names[r] = initiative_name(&s->initiatives[i]);
+        cumulative += p->upfront_cost[i];
+        compact |= format_money_cell(row[P_UPFRONT], CELL, p->upfront_cost[i]);
+        compact |= format_money_cell(row[P_CUMULATIVE], CELL, cumulative);
+        compact |= format_money_cell(row[P_MEAN], CELL, p->npv_expected[i]);
+        if (p->upfront_cost[i] > 0.0)
+            snprintf(row[P_RATIO], CELL, "%.2f", p->npv_expected[i] / p->upfront_cost[i]);
+        else
+            snprintf(row[P_RATIO], CELL, "n/a");
+        snprintf(row[P_FUNDED], CELL, "%s", p->funded[i] ? "yes" : "no");
+    }
+    char budget[CELL], label[2 * CELL + 32];
+    if (p->has_budget) {
+        cxroi_report_format_money(budget, sizeof budget, p->budget, s->currency);
+        snprintf(label, sizeof label, "funding line: budget %s", budget);
+    } else {
+        snprintf(label, sizeof label, "funding line: no budget, every positive NPV");
+    }
+    const char *unit[N_PCOLS] = {s->currency, "upfront", s->currency, "upfront", ""};
+    table t = {"Initiative (ranked)", names, n, N_PCOLS, PHEAD1, unit, cells, p->n_funded,
+               label};
+    fprintf(out, "Portfolio: the set with the largest expected NPV within the constraints "
+                 "(exact search)\n\n");
+    print_table(out, &t);
+    free(names);
+    free(cells);
+    if (!p->feasible) {
+        fprintf(out, "No set meets the portfolio constraints: nothing is funded (see the "
+                     "warnings).\n");
+        return CXROI_OK;
+    }
+    char up[CELL], mean[CELL], p10[CELL], p90[CELL], pos[CELL];
+    cxroi_report_format_money(up, sizeof up, p->upfront, s->currency);
+    cxroi_report_format_money(mean, sizeof mean, p->npv.mean, s->currency);
+    cxroi_report_format_money(p10, sizeof p10, p->npv.p10, NULL);
+    cxroi_report_format_money(p90, sizeof p90, p->npv.p90, NULL);
+    format_percent(pos, sizeof pos, p->prob_npv_positive);
+    fprintf(out, "Funded: %zu of %zu, upfront %s, expected NPV %s%s.\n", p->n_funded, n, up,
+            mean, p->optimal ? "" : "\n(best found: the search hit its work limit)");
+    fprintf(out, "Over the same iterations: NPV P10 %s, P90 %s; P(NPV>0) %s %%.\n", p10, p90,
+            pos);
+    if (p->has_marginal) {
+        char next[CELL], gain[CELL];
+        cxroi_report_format_money(next, sizeof next, p->next_budget, s->currency);
+        cxroi_report_format_money(gain, sizeof gain,
+                                  p->marginal_value * (p->next_budget - p->budget), s->currency);
+        fprintf(out, "Marginal value of budget: %.3g of expected NPV per extra unit (a budget "
+                     "of %s\nadds %s).\n",
+                p->marginal_value, next, gain);
+    }
+    if (compact)
+        fprintf(out, "Amounts too wide for a column are abbreviated: 1.79 tn = 1.79 "
+                     "trillion, 1.79e+15 = 1.79 x 10^15.\n");
+    return CXROI_OK;
+}
+
+/* Prints @p word after the @p *col columns already on the line, wrapping to a new line
+ * indented by @p indent when it would pass PAGE_WIDTH. */
+static void put_wrapped(FILE *out, const char *word, size_t indent, size_t *col)
+{
+    size_t w = display_width(word);
+    if (*col > indent && *col + 1 + w > PAGE_WIDTH) {
+        fprintf(out, "\n%*s", (int)indent, "");
+        *col = indent;
+    }
+    if (*col > indent) {
+        fputc(' ', out);
+        (*col)++;
+    }
+    fputs(word, out);
+    *col += w;
+}
+
+/* The value matrix, one segment per line: total value generated, the touchpoints that
+ * generate it (largest first), the untagged part, the untapped touchpoints. */
+static cxroi_error value_matrix_lines(const cxroi_analysis *a, FILE *out)
+{
+    const cxroi_scenario *s = a->scenario;
+    const cxroi_value_matrix *m = &a->portfolio->matrix;
+    if (m->n_segments == 0)
+        return CXROI_OK;
+    size_t nt = m->n_touchpoints;
+    size_t *order = malloc((nt ? nt : 1) * sizeof(size_t));
+    if (!order)
+        return CXROI_ERROR_NOMEM;
+    fprintf(out, "Value generated by the initiatives, by segment and touchpoint\n"
+                 "(PV expected over the iterations, %s):\n",
+            s->currency);
+    enum { INDENT = 4 };
+    for (size_t k = 0; k < m->n_segments; k++) {
+        const cxroi_segment *seg = &s->segments[k];
+        const double *row = m->pv + k * nt;
+        char total[CELL], word[2 * CELL + 8];
+        cxroi_report_format_money(total, sizeof total, m->segment_total[k], NULL);
+        fprintf(out, "  %s%s: %s", seg->name && *seg->name ? seg->name : seg->id,
+                a->segments[k].loss_making ? " (loss-making !)" : "", total);
+        size_t col = INDENT + 60; /* force the touchpoints onto their own lines */
+        for (size_t t = 0; t < nt; t++)
+            order[t] = t;
+        for (size_t t = 1; t < nt; t++) /* insertion sort, largest first */
+            for (size_t u = t; u > 0 && row[order[u]] > row[order[u - 1]]; u--) {
+                size_t tmp = order[u];
+                order[u] = order[u - 1];
+                order[u - 1] = tmp;
+            }
+        bool any = false;
+        for (size_t t = 0; t < nt; t++) {
+            if (row[order[t]] == 0.0)
+                continue;
+            char v[CELL];
+            cxroi_report_format_money(v, sizeof v, row[order[t]], NULL);
+            snprintf(word, sizeof word, "%s %s%s", s->touchpoints[order[t]], v, ";");
+            if (!any) {
+                fprintf(out, "\n%*s", INDENT, "");
+                col = INDENT;
+            }
+            put_wrapped(out, word, INDENT, &col);
+            any = true;
+        }
+        if (m->untagged[k] != 0.0) {
+            char v[CELL];
+            cxroi_report_format_money(v, sizeof v, m->untagged[k], NULL);
+            snprintf(word, sizeof word, "(no touchpoint) %s;", v);
+            if (!any) {
+                fprintf(out, "\n%*s", INDENT, "");
+                col = INDENT;
+            }
+            put_wrapped(out, word, INDENT, &col);
+            any = true;
+        }
+        bool first = true;
+        for (size_t t = 0; t < nt; t++) {
+            if (!m->untapped[k * nt + t])
+                continue;
+            if (first) {
+                fprintf(out, "\n%*s", INDENT, "");
+                col = INDENT;
+                put_wrapped(out, "untapped:", INDENT, &col);
+                first = false;
+            }
+            put_wrapped(out, s->touchpoints[t], INDENT, &col);
+        }
+        fputc('\n', out);
+    }
+    free(order);
+    if (m->direct != 0.0) {
+        char v[CELL];
+        cxroi_report_format_money(v, sizeof v, m->direct, s->currency);
+        fprintf(out, "Direct benefits (benefits.annual, e.g. kind: other) are no segment's "
+                     "value:\nPV %s, outside the matrix.\n",
+                v);
+    }
+    fprintf(out, "Every proposed initiative counts, funded or not. Untapped: no initiative "
+                 "acts on the\nsegment through that touchpoint.\n");
     return CXROI_OK;
 }
 
@@ -522,6 +720,14 @@ cxroi_error cxroi_report_text_write(const cxroi_analysis *analysis, FILE *out)
     if (err == CXROI_OK) {
         fputc('\n', out);
         err = segments_table(a, out);
+    }
+    if (err == CXROI_OK && a->portfolio) {
+        fputc('\n', out);
+        err = portfolio_table(a, out);
+        if (err == CXROI_OK && a->portfolio->matrix.n_segments > 0) {
+            fputc('\n', out);
+            err = value_matrix_lines(a, out);
+        }
     }
     if (err == CXROI_OK && (fflush(out) != 0 || ferror(out))) {
         if (errno == 0)

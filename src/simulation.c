@@ -33,6 +33,12 @@ typedef struct shared {
     pthread_mutex_t lock;
     cxroi_error error;          /* the error of the earliest failing iteration */
     size_t error_iteration;
+    /* Benefit attribution, summed per block so that the means do not depend on the
+     * threads: block b's sums are block_pv[b * n_slots + slot[i] + e] for effect e of
+     * initiative i, then slot[i] + n_effects for its direct benefit. */
+    size_t n_slots;
+    size_t *slot;
+    double *block_pv;
 } shared;
 
 typedef struct worker {
@@ -69,6 +75,9 @@ static void run_block(worker *w, size_t block)
     size_t h = (size_t)sc->horizon + 1;
     cxroi_flows flows = {w->flow_buf, w->flow_buf + h, w->flow_buf + 2 * h, 0.0};
     size_t cap = sim->iterations_cap;
+    double *acc = sh->block_pv + block * sh->n_slots;
+    memset(acc, 0, sh->n_slots * sizeof(double));
+    const double *attr = cxroi_model_workspace_benefit_pv(w->mws);
     for (size_t k = 0; k < n; k++) {
         const double *values = w->values + k * sc->n_params;
         size_t it = first + k;
@@ -78,6 +87,14 @@ static void run_block(worker *w, size_t block)
             if (e == CXROI_OK)
                 e = cxroi_model_present_values(&flows, sc->horizon, values[sc->discount_rate],
                                                &sim->npv[i * cap + it], &sim->pv_costs[i * cap + it]);
+            if (e == CXROI_OK) {
+                /* Sums in iteration order within the block: reproducible. */
+                const cxroi_initiative *in = &sc->initiatives[i];
+                double *a = acc + sh->slot[i];
+                for (size_t x = 0; x < in->n_effects; x++)
+                    a[x] += attr[in->effects[x].segment];
+                a[in->n_effects] += attr[sc->n_segments];
+            }
         }
         if (e != CXROI_OK) {
             record_error(sh, e, it);
@@ -118,9 +135,14 @@ size_t cxroi_simulation_memory(const cxroi_scenario *sc, size_t iterations)
         uncertain += cxroi_dist_is_uncertain(&sc->params[p].dist);
     size_t kept = iterations < CXROI_SIM_KEPT_INPUTS ? iterations : CXROI_SIM_KEPT_INPUTS;
     /* NPV and PV costs per initiative and iteration, one sorted copy for the statistics,
-     * and the kept inputs. */
+     * the kept inputs, and the benefit attribution (per block and its means). */
+    size_t slots = sc->n_initiatives;
+    for (size_t i = 0; i < sc->n_initiatives; i++)
+        slots += sc->initiatives[i].n_effects;
+    size_t blocks = (iterations + CXROI_SIM_BLOCK - 1) / CXROI_SIM_BLOCK;
     return (2 * sc->n_initiatives + 1) * iterations * sizeof(double) +
-           uncertain * kept * sizeof(double);
+           uncertain * kept * sizeof(double) + slots * blocks * sizeof(double) +
+           sc->n_initiatives * (sc->n_segments + 1) * sizeof(double);
 }
 
 void cxroi_simulation_free(cxroi_simulation *sim)
@@ -138,6 +160,7 @@ void cxroi_simulation_free(cxroi_simulation *sim)
     free(sim->pv_costs);
     free(sim->uncertain);
     free(sim->inputs);
+    free(sim->benefit_pv);
     free(sim);
 }
 
@@ -551,6 +574,18 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
         goto done;
     if (sim->n_uncertain)
         memcpy(sim->uncertain, cxroi_sampler_params(sampler), sim->n_uncertain * sizeof(size_t));
+    sim->n_segments = sc->n_segments;
+    sim->benefit_pv = calloc((ni ? ni : 1) * (sc->n_segments + 1), sizeof(double));
+    sh.slot = malloc((ni ? ni : 1) * sizeof(size_t));
+    if (!sim->benefit_pv || !sh.slot)
+        goto done;
+    for (size_t i = 0; i < ni; i++) {
+        sh.slot[i] = sh.n_slots;
+        sh.n_slots += sc->initiatives[i].n_effects + 1;
+    }
+    sh.block_pv = malloc((sh.n_slots ? sh.n_slots : 1) * n_blocks * sizeof(double));
+    if (!sh.block_pv)
+        goto done;
 
     sh.sc = sc;
     sh.sampler = sampler;
@@ -592,6 +627,19 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
         sim->kept_inputs = sim->iterations;
     for (unsigned t = 0; t < threads; t++)
         sim->clamped += cxroi_model_workspace_clamped(workers[t].mws);
+    /* Mean PV of each initiative's benefits per segment: the block sums added in block
+     * order, then divided by the iterations done. */
+    for (size_t i = 0; i < ni; i++) {
+        const cxroi_initiative *in = &sc->initiatives[i];
+        double *row = sim->benefit_pv + i * (sc->n_segments + 1);
+        for (size_t x = 0; x <= in->n_effects; x++) {
+            double sum = 0.0;
+            for (size_t b = 0; b < done_blocks; b++)
+                sum += sh.block_pv[b * sh.n_slots + sh.slot[i] + x];
+            size_t s = x < in->n_effects ? in->effects[x].segment : sc->n_segments;
+            row[s] += sum / (double)sim->iterations;
+        }
+    }
     /* The tornado first: it tells which inputs move which NPV, so the statistics only
      * correlate those. */
     if ((err = tornado(sc, sim)) != CXROI_OK)
@@ -608,6 +656,8 @@ done:
     }
     free(workers);
     pthread_mutex_destroy(&sh.lock);
+    free(sh.slot);
+    free(sh.block_pv);
     cxroi_sampler_free(sampler);
     if (err != CXROI_OK) {
         cxroi_simulation_free(sim);

@@ -15,6 +15,7 @@
 #include "cxroi/diag.h"
 #include "cxroi/error.h"
 #include "cxroi/model.h"
+#include "cxroi/portfolio.h"
 #include "cxroi/scenario.h"
 #include "cxroi/simulation.h"
 
@@ -44,6 +45,8 @@ typedef struct cxroi_analysis {
     cxroi_segment_economics *segments;    /**< One per scenario segment. */
     size_t clamped;                       /**< Retention clamps in the deterministic cases. */
     cxroi_simulation *simulation;         /**< The Monte Carlo results (NULL when skipped). */
+    cxroi_portfolio *portfolio;           /**< Funding line, frontier and value matrix, from
+                                               the simulation (NULL when it was skipped). */
 } cxroi_analysis;
 
 /**

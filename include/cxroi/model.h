@@ -48,6 +48,20 @@ void cxroi_model_workspace_free(cxroi_model_workspace *workspace);
 size_t cxroi_model_workspace_clamped(const cxroi_model_workspace *workspace);
 
 /**
+ * @brief Where the benefits of the last cxroi_model_initiative() call on @p workspace
+ *        come from: n_segments + 1 present values at the baseline's discount rate.
+ *
+ * Element s (s < n_segments) is the PV of the part of the benefits that comes from
+ * segment s, its terminal value included:
+ * sum_t (N'_{t-1} m'_t - N_{t-1} m) / (1+d)^t + (N'_H - N_H) V_H / (1+d)^H; element
+ * n_segments is the PV of the direct benefit (benefits.annual g_t). All are multiplied by
+ * the adjustment's benefit factor, so together they add up to PV benefits (NPV + PV
+ * costs) up to rounding. Valid until the next call on the workspace.
+ * @return The workspace's array (not to be freed), NULL when @p workspace is NULL.
+ */
+const double *cxroi_model_workspace_benefit_pv(const cxroi_model_workspace *workspace);
+
+/**
  * @brief The customer base without any initiative for parameter values @p values.
  *
  * N_0 = customers; N_t = N_{t-1} r_t + A_t (per cohort for sBG segments); baseline

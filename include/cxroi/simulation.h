@@ -88,6 +88,14 @@ typedef struct cxroi_simulation {
     size_t inputs_stride;        /**< Row length of `inputs`. */
     double *inputs;              /**< inputs[j * inputs_stride + k]: uncertain input j, iteration k. */
     size_t clamped;              /**< Retention clamps over all iterations. */
+    size_t n_segments;           /**< Segments of the scenario (row length - 1 of benefit_pv). */
+    /** Where the benefits come from, expected over the iterations: the mean PV of
+     *  initiative i's benefits from segment s (terminal value included) is
+     *  benefit_pv[i * (n_segments + 1) + s]; column n_segments holds the mean PV of its
+     *  direct benefit (benefits.annual), which is no segment's. A row adds up to the
+     *  initiative's mean PV benefits (mean NPV + mean PV costs) up to rounding. Summed per
+     *  block, blocks in order: the same for any number of threads. */
+    double *benefit_pv;
 } cxroi_simulation;
 
 /**
