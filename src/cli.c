@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cxroi.h"
+#include "cxroi/report_xlsx.h"
 
 #include <jansson.h>
 
@@ -45,8 +46,9 @@ static const char USAGE[] =
     "-> customer-lifetime-value model -> NPV, IRR, ROI, payback and break-even.\n"
     "\n"
     "Commands:\n"
-    "  run [SCENARIO]          compute the business case and print a summary table;\n"
-    "                          with no SCENARIO, the bundled example retail-banking.yaml\n"
+    "  run [SCENARIO]          compute the business case, print a summary table and write\n"
+    "                          the Excel report; with no SCENARIO, the bundled example\n"
+    "                          retail-banking.yaml (report: cxroi-report.xlsx)\n"
     "  check SCENARIO          validate a scenario; every error is printed\n"
     "  init [FILE]             write a commented starter scenario (default scenario.yaml)\n"
     "  fit --survival N0,N1,...  fit sBG retention (alpha, beta) to a cohort's survival\n"
@@ -55,7 +57,9 @@ static const char USAGE[] =
     "Options of run:\n"
     "  --json FILE|-           write the results as JSON to FILE (- : standard output,\n"
     "                          the summary then goes to standard error)\n"
-    "  -o, --output FILE.xlsx  Excel report (lands with a later version of cxroi)\n"
+    "  -o, --output FILE.xlsx  the Excel report (default: the scenario's name with .xlsx,\n"
+    "                          in the current directory)\n"
+    "  --samples               add a sheet with every iteration's NPVs to the report\n"
     "  -n, --iterations N      Monte Carlo iterations (overrides the scenario)\n"
     "  --seed N                random seed (overrides the scenario)\n"
     "  --threads N             worker threads, 0 for all cores\n"
@@ -557,18 +561,71 @@ static bool overwrites_input(const cxroi_scenario *s, const char *option, const 
     return false;
 }
 
+/* The report's name when -o is not given (SPEC "Command line"): cxroi-report.xlsx for the
+ * bundled example, else the scenario's file name without .yaml (or .yml), with .xlsx, in
+ * the current directory. NULL when out of memory. */
+static char *default_report_path(const char *scenario_path)
+{
+    if (!scenario_path)
+        return strdup("cxroi-report.xlsx");
+    const char *slash = strrchr(scenario_path, '/');
+    const char *base = slash ? slash + 1 : scenario_path;
+    size_t n = strlen(base);
+    static const char *const exts[] = {".yaml", ".yml", ".YAML", ".YML"};
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        size_t e = strlen(exts[i]);
+        if (n > e && strcmp(base + n - e, exts[i]) == 0) {
+            n -= e;
+            break;
+        }
+    }
+    if (n == 0)
+        return strdup("cxroi-report.xlsx");
+    char *out = malloc(n + sizeof ".xlsx");
+    if (out) {
+        memcpy(out, base, n);
+        memcpy(out + n, ".xlsx", sizeof ".xlsx");
+    }
+    return out;
+}
+
+/* Write the Excel report atomically: a failure leaves any existing report untouched and
+ * exits 3 with the reason. */
+static int write_report(const cxroi_analysis *analysis, const cxroi_diag *diag,
+                        const char *path, const cxroi_xlsx_options *options, bool quiet)
+{
+    errno = 0;
+    cxroi_error err = cxroi_report_xlsx_save(analysis, diag, path, options);
+    if (err == CXROI_OK) {
+        if (!quiet && isatty(STDERR_FILENO))
+            fprintf(stderr, "cxroi run: Excel report written to '%s'\n", path);
+        return CXROI_EXIT_OK;
+    }
+    int e = errno ? errno : EIO;
+    fprintf(stderr, "cxroi run: cannot write the Excel report '%s': ", path);
+    if (err == CXROI_ERROR_IO && (e == EACCES || e == EPERM || e == EROFS))
+        explain_open_failure(stderr, path, e);
+    else if (err == CXROI_ERROR_IO)
+        fprintf(stderr, "%s\n", strerror(e));
+    else
+        fprintf(stderr, "%s\n", cxroi_strerror(err));
+    return CXROI_EXIT_IO;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static const option_spec specs[] = {
         {"json", 0, true},       {"output", 'o', true},   {"iterations", 'n', true},
         {"seed", 0, true},       {"threads", 0, true},    {"sampling", 0, true},
-        {"quiet", 'q', false},   {"help", 'h', false},
+        {"quiet", 'q', false},   {"help", 'h', false},    {"samples", 0, false},
     };
-    enum { O_JSON, O_OUTPUT, O_ITERATIONS, O_SEED, O_THREADS, O_SAMPLING, O_QUIET, O_HELP };
+    enum { O_JSON, O_OUTPUT, O_ITERATIONS, O_SEED, O_THREADS, O_SAMPLING, O_QUIET, O_HELP,
+           O_SAMPLES };
     arg_cursor c = {argc, argv, 0, false, NULL, NULL};
     cxroi_analysis_options options = {0};
     const char *scenario_path = NULL, *json_path = NULL, *report_path = NULL;
     bool quiet = false;
+    cxroi_xlsx_options xlsx_options = {0};
     size_t index;
     const char *value;
     int kind;
@@ -626,6 +683,9 @@ static int cmd_run(int argc, char **argv)
         case O_QUIET:
             quiet = true;
             break;
+        case O_SAMPLES:
+            xlsx_options.samples = true;
+            break;
         default: /* O_HELP */
             fputs(USAGE, stdout);
             return flush_stdout("run");
@@ -644,7 +704,15 @@ static int cmd_run(int argc, char **argv)
         return CXROI_EXIT_USAGE;
     }
 
-    char *default_path = NULL;
+    char *default_path = NULL, *default_report = NULL;
+    if (!report_path) {
+        default_report = default_report_path(scenario_path);
+        if (!default_report) {
+            fputs("cxroi run: out of memory\n", stderr);
+            return CXROI_EXIT_INVALID;
+        }
+        report_path = default_report;
+    }
     if (!scenario_path) {
         char *bundled = path_join(data_dir(), "examples/retail-banking.yaml", "");
         default_path = bundled ? relative_to_cwd(bundled) : NULL;
@@ -686,10 +754,6 @@ static int cmd_run(int argc, char **argv)
     cxroi_diag_sort(diag);
     cxroi_diag_print(diag, stderr); /* the warnings */
 
-    if (report_path)
-        fprintf(stderr, "cxroi run: note: the Excel report ('%s') lands with a later version "
-                        "of cxroi; no report was written\n",
-                report_path);
     bool json_on_stdout = json_path && strcmp(json_path, "-") == 0;
     if (json_path) {
         json_ctx ctx = {analysis, diag};
@@ -697,6 +761,9 @@ static int cmd_run(int argc, char **argv)
         if (status != CXROI_EXIT_OK)
             goto done;
     }
+    status = write_report(analysis, diag, report_path, &xlsx_options, quiet);
+    if (status != CXROI_EXIT_OK)
+        goto done;
     if (!quiet) {
         FILE *out = json_on_stdout ? stderr : stdout;
         cxroi_error err = cxroi_report_text_write(analysis, out);
@@ -713,6 +780,7 @@ done:
     cxroi_scenario_free(scenario);
     cxroi_diag_free(diag);
     free(default_path);
+    free(default_report);
     return status;
 }
 

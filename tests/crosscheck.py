@@ -9,8 +9,10 @@ Prints one line per scenario and closes with 'N passed, N failed'.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
 import spec_model  # noqa: E402
@@ -34,11 +36,14 @@ def uses_survival(path):
 
 
 def main(argv):
-    exe, scenarios = argv[1], argv[2:]
+    exe, scenarios = os.path.abspath(argv[1]), argv[2:]
     passed = failed = 0
+    # `run` also writes the Excel report into the current directory: keep it out of sight.
+    scratch = tempfile.mkdtemp(prefix="cxroi-crosscheck-")
     for path in scenarios:
+        path = os.path.abspath(path)
         out = subprocess.run([exe, "run", path, "--json", "-", "--quiet", "-n", "1000"],
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, cwd=scratch)
         if out.returncode != 0:
             print("FAIL %s: cxroi exited %d: %s" % (path, out.returncode, out.stderr.strip()))
             failed += 1
@@ -68,6 +73,7 @@ def main(argv):
         else:
             passed += 1
             print("ok   %s (%d initiatives, tolerance %g)" % (path, len(want["initiatives"]), tol))
+    shutil.rmtree(scratch, ignore_errors=True)
     print("crosscheck: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
