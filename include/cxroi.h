@@ -31,8 +31,11 @@
 #include "cxroi/error.h"
 #include "cxroi/finance.h"
 #include "cxroi/model.h"
+#include "cxroi/portfolio.h"
 #include "cxroi/report.h"
+#include "cxroi/report_xlsx.h"
 #include "cxroi/sbg.h"
 #include "cxroi/scenario.h"
+#include "cxroi/simulation.h"
 
 #endif /* CXROI_H */
