@@ -18,6 +18,7 @@ void cxroi_analysis_free(cxroi_analysis *analysis)
     cxroi_portfolio_free(analysis->portfolio);
     cxroi_simulation_free(analysis->simulation);
     free(analysis->segments);
+    free(analysis->retention_curves);
     free(analysis->base_values);
     free(analysis);
 }
@@ -239,10 +240,24 @@ cxroi_error cxroi_analysis_run(const cxroi_scenario *scenario,
         goto done;
     }
 
+    size_t len = (size_t)s->horizon + 1;
+    a->retention_curves =
+        malloc((s->n_initiatives + 1) * (s->n_segments ? s->n_segments : 1) * len * sizeof(double));
+    if (!a->retention_curves) {
+        err = CXROI_ERROR_NOMEM;
+        goto done;
+    }
+    for (size_t k = 0; k < s->n_segments; k++)
+        cxroi_model_workspace_retention(ws, k, false, a->retention_curves + k * len);
     for (size_t i = 0; i < s->n_initiatives; i++) {
         const cxroi_initiative *in = &s->initiatives[i];
         size_t clamps = 0;
         err = count_base_clamps(s, a->base_values, i, ws, scratch, &clamps);
+        /* The base case was just evaluated: its retention curves, segment by segment. */
+        for (size_t k = 0; err == CXROI_OK && k < s->n_segments; k++)
+            cxroi_model_workspace_retention(ws, k, true,
+                                            a->retention_curves +
+                                                ((i + 1) * s->n_segments + k) * len);
         if (err == CXROI_OK)
             err = cxroi_model_deterministic(s, a->base_values, i, ws, &a->initiatives[i]);
         if (err != CXROI_OK) {

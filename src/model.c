@@ -47,6 +47,11 @@ typedef struct model_segment {
      * fixed, and 2F1 would otherwise dominate the cost of an iteration. */
     double cached_alpha, cached_beta, cached_d;
     double cached_v_base, cached_v_top;
+    /* The last initiative evaluated: N'_t and the customers of N'_{t-1} still there at t
+     * (valid when `touched`: the initiative acts on this segment). */
+    double *n_with;
+    double *retained_with;
+    bool touched;
 } model_segment;
 
 struct cxroi_model_workspace {
@@ -117,9 +122,10 @@ cxroi_model_workspace *cxroi_model_workspace_alloc(const cxroi_scenario *scenari
     size_t n_seg = scenario->n_segments;
     w->horizon = scenario->horizon;
     w->n_segments = n_seg;
-    /* Per segment: n, r_base, r_age, n_h, value_h (H+1 each); plus the scratch cohorts,
-     * the discount factors (H+1) and the benefit attribution (n_seg + 1). */
-    w->block = calloc(5 * len * n_seg + 2 * len + n_seg + 1, sizeof(double));
+    /* Per segment: n, r_base, r_age, n_h, value_h, n_with, retained_with (H+1 each);
+     * plus the scratch cohorts, the discount factors (H+1) and the benefit attribution
+     * (n_seg + 1). */
+    w->block = calloc(7 * len * n_seg + 2 * len + n_seg + 1, sizeof(double));
     w->segments = calloc(n_seg ? n_seg : 1, sizeof(*w->segments));
     if (!w->block || !w->segments) {
         cxroi_model_workspace_free(w);
@@ -133,8 +139,10 @@ cxroi_model_workspace *cxroi_model_workspace_alloc(const cxroi_scenario *scenari
         seg->r_age = p + 2 * len;
         seg->n_h = p + 3 * len;
         seg->value_h = p + 4 * len;
+        seg->n_with = p + 5 * len;
+        seg->retained_with = p + 6 * len;
         seg->cached_alpha = seg->cached_beta = seg->cached_d = NAN; /* nothing cached */
-        p += 5 * len;
+        p += 7 * len;
     }
     w->cohorts = p;
     w->discount = p + len;
@@ -154,6 +162,31 @@ void cxroi_model_workspace_free(cxroi_model_workspace *workspace)
 size_t cxroi_model_workspace_clamped(const cxroi_model_workspace *workspace)
 {
     return workspace ? workspace->clamped : 0;
+}
+
+cxroi_error cxroi_model_workspace_retention(const cxroi_model_workspace *workspace,
+                                            size_t segment, bool with_initiative,
+                                            double *retention)
+{
+    if (!workspace || !retention || segment >= workspace->n_segments || !workspace->has_baseline)
+        return CXROI_ERROR_ARGUMENT;
+    const model_segment *seg = &workspace->segments[segment];
+    int horizon = workspace->horizon;
+    retention[0] = NAN;
+    for (int t = 1; t <= horizon; t++) {
+        /* Year t's aggregate retention: the share of the customers alive at its start
+         * still there at its end. Baseline: N_t - A_t of N_{t-1}. */
+        double kept, start;
+        if (with_initiative && seg->touched) {
+            kept = seg->retained_with[t];
+            start = seg->n_with[t - 1];
+        } else {
+            kept = seg->n[t] - seg->acquisitions;
+            start = seg->n[t - 1];
+        }
+        retention[t] = start > 0.0 ? kept / start : NAN;
+    }
+    return CXROI_OK;
 }
 
 const double *cxroi_model_workspace_benefit_pv(const cxroi_model_workspace *workspace)
@@ -354,12 +387,16 @@ static double contribution_with(const model_segment *seg, const model_effect *e,
  * segment's terminal value (N'_H - N_H) * value at H (0 without customer equity).
  * *pv receives the segment's own part, sum_t (N'_{t-1} m'_t - N_{t-1} m) / (1+d)^t, for
  * the value matrix (the same increments, so the parts add up to the benefits). */
-static double segment_flows(const double *ramp_g, const model_segment *seg,
+static double segment_flows(const double *ramp_g, model_segment *seg,
                             const model_effect *e, int horizon, bool equity,
                             cxroi_model_workspace *w, double *benefits, double *pv)
 {
     const double *n = seg->n, *disc = w->discount;
+    double *n_with = seg->n_with, *retained = seg->retained_with;
     double tv = 0.0, sum = 0.0;
+    seg->touched = true;
+    n_with[0] = n[0];
+    retained[0] = n[0];
     if (!seg->sbg) {
         double np = n[0];
         for (int t = 1; t <= horizon; t++) {
@@ -368,8 +405,8 @@ static double segment_flows(const double *ramp_g, const model_segment *seg,
             benefits[t] += inc;
             sum += inc * disc[t];
             /* N'_t = N'_{t-1} r'_t + A'_t, year t's ramp for both */
-            np = np * retention_with(e, seg->retention, g, &w->clamped) +
-                 seg->acquisitions * (1.0 + e->acquisitions * g);
+            retained[t] = np * retention_with(e, seg->retention, g, &w->clamped);
+            np = n_with[t] = retained[t] + seg->acquisitions * (1.0 + e->acquisitions * g);
         }
         double diff = np - n[horizon];
         if (equity && diff != 0.0)
@@ -389,7 +426,9 @@ static double segment_flows(const double *ramp_g, const model_segment *seg,
         total = c[0] *= retention_with(e, seg->r_base[t], g, &w->clamped);
         for (int j = 1; j < t; j++)
             total += c[j] *= retention_with(e, seg->r_age[t - 1 - j], g, &w->clamped);
+        retained[t] = total;
         total += c[t] = seg->acquisitions * (1.0 + e->acquisitions * g);
+        n_with[t] = total;
     }
     if (equity) {
         for (int j = 0; j <= horizon; j++) {
@@ -429,6 +468,8 @@ cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double 
     size_t n_seg = scenario->n_segments;
     for (size_t s = 0; s <= n_seg; s++)
         attr[s] = 0.0;
+    for (size_t s = 0; s < n_seg; s++)
+        workspace->segments[s].touched = false;
     for (size_t i = 0; i < ini->n_effects; i++) {
         const cxroi_effect *spec = &ini->effects[i];
         if (spec->segment >= scenario->n_segments ||

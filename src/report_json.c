@@ -196,6 +196,39 @@ static json_t *initiative_object(const cxroi_analysis *a, size_t i, bool *ok)
     return o;
 }
 
+/* The segment's aggregate retention in years 1..H: baseline, and with each initiative
+ * that acts on it (deterministic case). */
+static json_t *retention_curve_object(const cxroi_analysis *a, size_t k, bool *ok)
+{
+    const cxroi_scenario *s = a->scenario;
+    size_t h = (size_t)s->horizon, len = h + 1;
+    json_t *o = json_object(), *with = json_array();
+    if (!o || !with || !a->retention_curves) {
+        json_decref(o);
+        json_decref(with);
+        *ok = false;
+        return NULL;
+    }
+    set(o, "baseline", array_of(a->retention_curves + k * len + 1, h), ok);
+    for (size_t i = 0; i < s->n_initiatives; i++) {
+        bool acts = false;
+        for (size_t e = 0; e < s->initiatives[i].n_effects; e++)
+            acts |= s->initiatives[i].effects[e].segment == k;
+        if (!acts)
+            continue;
+        json_t *entry = json_object();
+        if (!entry || json_array_append_new(with, entry) != 0) {
+            *ok = false;
+            break;
+        }
+        set(entry, "initiative", string(s->initiatives[i].id), ok);
+        set(entry, "retention",
+            array_of(a->retention_curves + ((i + 1) * s->n_segments + k) * len + 1, h), ok);
+    }
+    set(o, "with_initiatives", with, ok);
+    return o;
+}
+
 static json_t *segment_object(const cxroi_analysis *a, size_t k, bool *ok)
 {
     const cxroi_segment *seg = &a->scenario->segments[k];
@@ -216,6 +249,18 @@ static json_t *segment_object(const cxroi_analysis *a, size_t k, bool *ok)
     set(o, "contribution_per_customer", number(e->contribution_per_customer), ok);
     set(o, "contribution_total", number(e->contribution_total), ok);
     set(o, "loss_making", json_boolean(e->loss_making), ok);
+    static const char *const kinds[] = {"constant", "sbg", "survival"};
+    set(o, "retention_model", json_string(kinds[seg->retention_kind]), ok);
+    if (seg->retention_kind != CXROI_RETENTION_CONSTANT) {
+        json_t *sbg = json_object();
+        if (sbg) {
+            set(sbg, "alpha", number(a->base_values[seg->sbg_alpha]), ok);
+            set(sbg, "beta", number(a->base_values[seg->sbg_beta]), ok);
+            set(sbg, "tenure", json_integer(seg->tenure), ok);
+        }
+        set(o, "sbg", sbg, ok);
+    }
+    set(o, "retention_curve", retention_curve_object(a, k, ok), ok);
     return o;
 }
 

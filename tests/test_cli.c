@@ -702,6 +702,36 @@ static void test_cli_json_reference_r2(void **state)
     check_reference(*state, "r2-sbg");
 }
 
+/*
+ * Retention curves of an sBG segment (r2: alpha 0.704, beta 1.182, tenure 2, 1000
+ * customers, 300 acquired a year). Year 1 has only the base, at age 2:
+ * r = (1.182 + 2) / (0.704 + 1.182 + 2) = 3.182 / 3.886; with the save desk's churn
+ * -0.15: 1 - (1 - r) 0.85. Year 2 mixes in year 1's acquisitions at age 0, which retain
+ * 1.182 / 1.886, so the aggregate falls below year 1's, then rises as the base ages.
+ */
+static void test_cli_json_retention_curve(void **state)
+{
+    fixture *f = *state;
+    char yaml[512];
+    snprintf(yaml, sizeof yaml, "%s/reference/r2-sbg.yaml", CXROI_SHARED_DIR);
+    assert_int_equal(RUN(f, "run", yaml, "--json", "-", "-q", "-n", "100"), 0);
+    json_t *root = load_json_text(f->out);
+    json_t *seg = json_array_get(json_object_get(root, "segments"), 0);
+    assert_string_equal(json_string_value(json_object_get(seg, "retention_model")), "sbg");
+    json_t *curve = json_object_get(seg, "retention_curve");
+    json_t *base = json_object_get(curve, "baseline");
+    assert_int_equal(json_array_size(base), 3);
+    double r1 = 3.182 / 3.886;
+    assert_float_equal(json_real_value(json_array_get(base, 0)), r1, 1e-12);
+    double n1 = 1000 * r1 + 300, r2 = (1000 * r1 * (4.182 / 4.886) + 300 * (1.182 / 1.886)) / n1;
+    assert_float_equal(json_real_value(json_array_get(base, 1)), r2, 1e-12);
+    json_t *with = json_array_get(json_object_get(curve, "with_initiatives"), 0);
+    assert_string_equal(json_string_value(json_object_get(with, "initiative")), "save");
+    assert_float_equal(json_real_value(json_array_get(json_object_get(with, "retention"), 0)),
+                       1.0 - (1.0 - r1) * 0.85, 1e-12);
+    json_decref(root);
+}
+
 static void test_cli_json_null_irr(void **state)
 {
     fixture *f = *state;
@@ -1119,6 +1149,7 @@ int main(void)
         T(test_cli_check_examples),
         T(test_cli_json_reference_r1),
         T(test_cli_json_reference_r2),
+        T(test_cli_json_retention_curve),
         T(test_cli_json_null_irr),
         T(test_cli_json_portfolio),
         T(test_cli_clamp_warning),

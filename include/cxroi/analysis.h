@@ -43,6 +43,10 @@ typedef struct cxroi_analysis {
     cxroi_sampling sampling;
     cxroi_deterministic *initiatives;     /**< One per scenario initiative. */
     cxroi_segment_economics *segments;    /**< One per scenario segment. */
+    /** Aggregate retention by year (t = 0..H, [0] NaN) of each segment at the base values:
+     *  retention_curves[(c * n_segments + s) * (H + 1) + t], c = 0 the baseline,
+     *  c = 1 + i with initiative i (the baseline's curve where i does not act on s). */
+    double *retention_curves;
     size_t clamped;                       /**< Retention clamps in the deterministic cases. */
     cxroi_simulation *simulation;         /**< The Monte Carlo results (NULL when skipped). */
     cxroi_portfolio *portfolio;           /**< Funding line, frontier and value matrix, from

@@ -175,6 +175,22 @@ cxroi_error cxroi_model_deterministic(const cxroi_scenario *scenario, const doub
 /** @brief Free the arrays of @p d and zero it. Accepts NULL. */
 void cxroi_deterministic_clear(cxroi_deterministic *d);
 
+/**
+ * @brief The aggregate retention curve of segment @p segment: for each year t = 1..H,
+ *        the share of the customers alive at its start who are still there at its end
+ *        (for sBG segments the mix of cohorts makes it rise with the base's age).
+ *
+ * With @p with_initiative, the curve under the last initiative evaluated with
+ * cxroi_model_initiative() (the baseline's when that initiative does not act on the
+ * segment); otherwise the baseline's.
+ * @param[out] retention H+1 values; retention[0] is NaN (no year 0) and so is a year
+ *             that starts with no customers.
+ * @return CXROI_OK, or CXROI_ERROR_ARGUMENT (no baseline yet, bad segment).
+ */
+cxroi_error cxroi_model_workspace_retention(const cxroi_model_workspace *workspace,
+                                            size_t segment, bool with_initiative,
+                                            double *retention);
+
 /** Baseline economics of a segment at given values. */
 typedef struct cxroi_segment_economics {
     double customers;
