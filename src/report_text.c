@@ -109,6 +109,17 @@ static void format_percent(char *buf, size_t size, double x)
         snprintf(buf, size, "%.1f", p == 0.0 ? 0.0 : p);
 }
 
+/* A probability in percent: 100.0 and 0.0 only when no iteration says otherwise. */
+static void format_probability(char *buf, size_t size, double p)
+{
+    if (p > 0.999 && p < 1.0)
+        snprintf(buf, size, ">99.9");
+    else if (p > 0.0 && p < 0.001)
+        snprintf(buf, size, "<0.1");
+    else
+        format_percent(buf, size, p);
+}
+
 /* Widest amount a cell shows digit by digit: -999,999,999,999 (16 columns). */
 enum { MONEY_WIDTH = 16 };
 
@@ -392,13 +403,7 @@ static cxroi_error risk_table(const cxroi_analysis *a, FILE *out)
         compact |= format_money_cell(row[R_P50], CELL, r->npv.p50);
         compact |= format_money_cell(row[R_P90], CELL, r->npv.p90);
         compact |= format_money_cell(row[R_MEAN], CELL, r->npv.mean);
-        /* 100.0 and 0.0 only when no iteration says otherwise. */
-        if (r->prob_npv_positive > 0.999 && r->prob_npv_positive < 1.0)
-            snprintf(row[R_POSITIVE], CELL, ">99.9");
-        else if (r->prob_npv_positive > 0.0 && r->prob_npv_positive < 0.001)
-            snprintf(row[R_POSITIVE], CELL, "<0.1");
-        else
-            format_percent(row[R_POSITIVE], CELL, r->prob_npv_positive);
+        format_probability(row[R_POSITIVE], CELL, r->prob_npv_positive);
         if (r->has_roi) {
             format_percent(row[R_ROI_P10], CELL, r->roi.p10);
             format_percent(row[R_ROI_P90], CELL, r->roi.p90);
@@ -572,7 +577,7 @@ static cxroi_error portfolio_table(const cxroi_analysis *a, FILE *out)
     cxroi_report_format_money(mean, sizeof mean, p->npv.mean, s->currency);
     cxroi_report_format_money(p10, sizeof p10, p->npv.p10, NULL);
     cxroi_report_format_money(p90, sizeof p90, p->npv.p90, NULL);
-    format_percent(pos, sizeof pos, p->prob_npv_positive);
+    format_probability(pos, sizeof pos, p->prob_npv_positive);
     fprintf(out, "Funded: %zu of %zu, upfront %s, expected NPV %s%s.\n", p->n_funded, n, up,
             mean, p->optimal ? "" : "\n(best found: the search hit its work limit)");
     fprintf(out, "Over the same iterations: NPV P10 %s, P90 %s; P(NPV>0) %s %%.\n", p10, p90,
