@@ -203,7 +203,7 @@ static json_t *retention_curve_object(const cxroi_analysis *a, size_t k, bool *o
     const cxroi_scenario *s = a->scenario;
     size_t h = (size_t)s->horizon, len = h + 1;
     json_t *o = json_object(), *with = json_array();
-    if (!o || !with || !a->retention_curves) {
+    if (!o || !with) {
         json_decref(o);
         json_decref(with);
         *ok = false;
@@ -260,7 +260,8 @@ static json_t *segment_object(const cxroi_analysis *a, size_t k, bool *ok)
         }
         set(o, "sbg", sbg, ok);
     }
-    set(o, "retention_curve", retention_curve_object(a, k, ok), ok);
+    if (a->retention_curves)
+        set(o, "retention_curve", retention_curve_object(a, k, ok), ok);
     return o;
 }
 
