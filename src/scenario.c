@@ -37,6 +37,14 @@
 #define MAX_ITERATIONS 100000000ULL
 #define MAX_DISCRETE 10000
 #define MAX_SURVIVAL 1000
+/* Survival points of all segments together. Each curve is fitted by maximum likelihood
+ * (five Nelder-Mead starts, each likelihood evaluation O(points) log-beta calls): about
+ * half a second per 1,000 points, so a file of many long curves would load for minutes. */
+#define MAX_SURVIVAL_TOTAL 1000
+/* Correlations: entries, and distinct inputs in the correlation matrix (checked by
+ * Cholesky decomposition, O(n^3), and factored again by the sampler). */
+#define MAX_CORRELATIONS 1000
+#define MAX_CORRELATED_INPUTS 200
 
 /* One file's parsed document. */
 typedef struct loaded_file {
@@ -61,6 +69,8 @@ typedef struct loader {
     /* A segment or initiative entry was dropped before its id was known: references to
      * unknown ids may well mean it, so they add no second error. */
     bool lost_segment, lost_initiative;
+    /* Survival points read so far, against MAX_SURVIVAL_TOTAL. */
+    size_t survival_points;
 } loader;
 
 /* ---------------------------------------------------------------------------------- */
@@ -1321,6 +1331,15 @@ static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
     snprintf(path, sizeof path, "%s.survival", where);
     if (!number_list(L, surv, path, &s->survival, &s->n_survival, MAX_SURVIVAL))
         return;
+    L->survival_points += s->n_survival;
+    if (L->survival_points > MAX_SURVIVAL_TOTAL) {
+        error_at(L, surv,
+                 "%s: too many survival points: the curves of all segments hold %zu so "
+                 "far; at most %d are allowed in a scenario (each curve is fitted by "
+                 "maximum likelihood)",
+                 path, L->survival_points, MAX_SURVIVAL_TOTAL);
+        return;
+    }
     /* The fit refuses unusable curves too, but here each bad point can be shown where it
      * is written, in the words of a cohort table, and all of them at once. */
     bool usable = true;
@@ -1984,6 +2003,11 @@ static void read_correlations(loader *L, const cxroi_ynode *node)
     cxroi_scenario *sc = L->sc;
     if (!expect_seq(L, node, "correlations", "[{between: [a, b], rho: 0.6}]"))
         return;
+    if (node->count > MAX_CORRELATIONS) {
+        error_at(L, node, "correlations: the list has %zu entries; at most %d are allowed",
+                 node->count, MAX_CORRELATIONS);
+        return;
+    }
     for (size_t i = 0; i < node->count; i++) {
         const cxroi_ynode *item = node->items[i];
         char path[64];
@@ -2053,9 +2077,31 @@ static void read_correlations(loader *L, const cxroi_ynode *node)
 }
 
 /*
+ * Is the leading k x k block of `m` strictly positive definite? 1 when it is, 0 when
+ * not, -1 when out of memory. Strictly: a tiny margin on the Cholesky diagonal keeps
+ * |rho| = 1 pairs out, since the sampler needs an invertible matrix.
+ */
+static int leading_block_definite(const gsl_matrix *m, size_t k)
+{
+    gsl_matrix *sub = gsl_matrix_alloc(k, k);
+    if (!sub)
+        return -1;
+    gsl_matrix_const_view view = gsl_matrix_const_submatrix(m, 0, 0, k, k);
+    gsl_matrix_memcpy(sub, &view.matrix);
+    int status = gsl_linalg_cholesky_decomp1(sub);
+    if (status == GSL_SUCCESS) {
+        for (size_t d = 0; d < k; d++)
+            if (gsl_matrix_get(sub, d, d) < 1e-6)
+                status = GSL_EDOM;
+    }
+    gsl_matrix_free(sub);
+    return status == GSL_SUCCESS;
+}
+
+/*
  * The correlation matrix of the inputs named in `correlations` must be positive definite
  * (a valid correlation matrix the sampler can factor). Checked with GSL's Cholesky
- * decomposition; the first leading block that fails names the inputs involved.
+ * decomposition; the smallest leading block that fails names the inputs involved.
  */
 static void check_correlation_matrix(loader *L, const cxroi_ynode *node)
 {
@@ -2078,6 +2124,13 @@ static void check_correlation_matrix(loader *L, const cxroi_ynode *node)
                 idx[n++] = ab[k];
         }
     }
+    if (n > MAX_CORRELATED_INPUTS) {
+        error_at(L, node,
+                 "correlations: %zu different inputs are correlated; at most %d are allowed", n,
+                 MAX_CORRELATED_INPUTS);
+        free(idx);
+        return;
+    }
     gsl_matrix *m = gsl_matrix_alloc(n, n);
     if (!m) {
         free(idx);
@@ -2096,27 +2149,29 @@ static void check_correlation_matrix(loader *L, const cxroi_ynode *node)
         gsl_matrix_set(m, a, b, sc->correlations[i].rho);
         gsl_matrix_set(m, b, a, sc->correlations[i].rho);
     }
-    /* Find the smallest leading block that is not positive definite. */
+    /* Find the smallest leading block that is not positive definite. The Cholesky factor
+     * of a leading block is the leading block of the whole factor, so once a block fails
+     * every larger one does: bisect on k (O(n^3 log n), not O(n^4) block by block). */
     size_t failing = 0;
-    for (size_t k = 2; k <= n && failing == 0; k++) {
-        gsl_matrix *sub = gsl_matrix_alloc(k, k);
-        if (!sub) {
-            L->nomem = true;
-            break;
+    int whole = leading_block_definite(m, n);
+    if (whole < 0)
+        L->nomem = true;
+    else if (whole == 0) {
+        size_t lo = 1, hi = n; /* block lo holds (1 x 1 is [1]); block hi fails */
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            int ok = leading_block_definite(m, mid);
+            if (ok < 0) {
+                L->nomem = true;
+                break;
+            }
+            if (ok)
+                lo = mid;
+            else
+                hi = mid;
         }
-        gsl_matrix_const_view view = gsl_matrix_const_submatrix(m, 0, 0, k, k);
-        gsl_matrix_memcpy(sub, &view.matrix);
-        /* Strictly positive definite: a tiny margin keeps |rho| = 1 pairs out, since the
-         * sampler needs an invertible matrix. */
-        int status = gsl_linalg_cholesky_decomp1(sub);
-        if (status == GSL_SUCCESS) {
-            for (size_t d = 0; d < k; d++)
-                if (gsl_matrix_get(sub, d, d) < 1e-6)
-                    status = GSL_EDOM;
-        }
-        if (status != GSL_SUCCESS)
-            failing = k;
-        gsl_matrix_free(sub);
+        if (!L->nomem)
+            failing = hi;
     }
     if (failing > 0) {
         char names[1024];
