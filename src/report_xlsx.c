@@ -44,6 +44,7 @@ static const char SHEET_CASH[] = "Cash flows";
 static const char SHEET_SIM[] = "Simulation";
 static const char SHEET_SENS[] = "Sensitivity";
 static const char SHEET_MATRIX[] = "Value matrix";
+static const char SHEET_RETENTION[] = "Retention";
 static const char SHEET_PORTFOLIO[] = "Portfolio";
 static const char SHEET_SAMPLES[] = "Samples";
 
@@ -63,6 +64,14 @@ typedef struct seg_base {
     lxw_row_t v_row;   /* constant retention with equity: V in column CF_CONST */
 } seg_base;
 
+/* Where an initiative's customers in one segment are on the Cash flows sheet: the
+ * retention row r'_t (constant retention) or the first cohort row (sBG), and N'_t. */
+typedef struct ret_pos {
+    bool set;
+    bool cohorts;
+    lxw_row_t r_row, coh_row, np_row;
+} ret_pos;
+
 /* Where an initiative's metrics are on the Cash flows sheet. */
 typedef struct ini_pos {
     lxw_row_t npv, pv_costs, pv_benefits, roi, bcr, irr, mirr, payback, dpayback, risk_npv,
@@ -76,7 +85,8 @@ typedef struct xw {
     const cxroi_portfolio *portfolio;
     cxroi_xlsx_options opt;
     lxw_workbook *wb;
-    lxw_worksheet *ws_summary, *ws_assump, *ws_cash, *ws_sim, *ws_sens, *ws_matrix, *ws_port;
+    lxw_worksheet *ws_summary, *ws_assump, *ws_cash, *ws_sim, *ws_sens, *ws_matrix, *ws_ret,
+        *ws_port;
     int H;
     double d;
     lxw_error lerr; /* first libxlsxwriter error */
@@ -87,12 +97,14 @@ typedef struct xw {
     char **seg_names; /* per segment: "segments.ID" */
     seg_base *seg;
     ini_pos *pos;
+    ret_pos *rpos;      /* per initiative i and segment k: rpos[i * n_segments + k] */
     lxw_row_t year_row; /* row of the year numbers on Cash flows */
     lxw_row_t df_row;   /* discount factors */
     lxw_format *f_title, *f_subtitle, *f_header, *f_header_num, *f_bold, *f_note, *f_section,
         *f_money, *f_money_bold, *f_money2, *f_pct, *f_pct_bold, *f_pct2, *f_num, *f_count,
         *f_years, *f_factor, *f_text, *f_in_money, *f_in_money2, *f_in_pct, *f_in_count,
-        *f_in_num, *f_in_int, *f_loss, *f_good, *f_ratio, *f_wrap, *f_general, *f_hidden;
+        *f_in_num, *f_in_int, *f_loss, *f_good, *f_ratio, *f_wrap, *f_general, *f_hidden,
+        *f_year;
 } xw;
 
 /* ---------------------------------------------------------------------------------- */
@@ -302,6 +314,7 @@ static void make_formats(xw *x)
     x->f_ratio = fmt_new(x, "0.00", false, false);
     x->f_general = fmt_new(x, "#,##0.####", false, false);
     x->f_hidden = fmt_new(x, "#,##0", false, false);
+    x->f_year = fmt_new(x, "0", false, false);
     x->f_text = fmt_new(x, NULL, false, false);
     x->f_wrap = fmt_new(x, NULL, false, false);
     x->f_in_money = fmt_new(x, money, false, true);
@@ -335,6 +348,8 @@ static void make_formats(xw *x)
     format_set_font_color(x->f_loss, 0x9C0006);
     format_set_font_color(x->f_good, 0x006100);
     format_set_font_color(x->f_hidden, 0x808080);
+    format_set_align(x->f_year, LXW_ALIGN_LEFT);
+    format_set_indent(x->f_year, 1);
 }
 
 /* Print set-up shared by every sheet: landscape A4 (Excel picks Letter where that is the
@@ -852,6 +867,8 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
             }
             if (equity)
                 tv_mirror = (np[H] - b->n[H]) * b->m * b->v[0];
+            x->rpos[i * s->n_segments + eff->segment] =
+                (ret_pos){.set = true, .cohorts = false, .r_row = r_row, .np_row = np_row};
         } else {
             const char *alpha = nm(x, spec->sbg_alpha), *beta = nm(x, spec->sbg_beta);
             double va = base_of(x, spec->sbg_alpha, NAN), vb = base_of(x, spec->sbg_beta, NAN);
@@ -933,6 +950,8 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
                 wf(x, ws, np_row, ycol(t), &f, x->f_count, np[t]);
             }
             tv_mirror = tv * b->m;
+            x->rpos[i * s->n_segments + eff->segment] =
+                (ret_pos){.set = true, .cohorts = true, .coh_row = coh_row, .np_row = np_row};
             if (equity) {
                 /* TV = m sum_j (N'_{j,H} - N_{j,H}) V_j over the cohorts. */
                 lxw_row_t tv_row = row++;
@@ -1947,6 +1966,374 @@ static void sheet_matrix(xw *x)
 }
 
 /* ---------------------------------------------------------------------------------- */
+/* Retention                                                                           */
+
+/* "'Cash flows'!$C$12:$C$14" */
+static const char *xrange(char *buf, size_t size, const char *sheet, lxw_row_t r1, lxw_col_t c1,
+                          lxw_row_t r2, lxw_col_t c2)
+{
+    char a[32], b[32];
+    lxw_rowcol_to_cell_abs(a, r1, c1, 1, 1);
+    lxw_rowcol_to_cell_abs(b, r2, c2, 1, 1);
+    snprintf(buf, size, "'%s'!%s:%s", sheet, a, b);
+    return buf;
+}
+
+/* A retention rate as a formula, or "n/a" when the year starts with no customers (the
+ * engine's NaN); @p f holds the formula, guarded by its own IF. */
+static void ret_cell(xw *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const fb *f,
+                     double cached)
+{
+    if (isfinite(cached))
+        wf(x, ws, r, c, f, x->f_pct2, cached);
+    else
+        wfs(x, ws, r, c, f, x->f_pct2, "n/a");
+}
+
+/* Does initiative @p i act on segment @p k (an effect of any kind on it)? The same
+ * initiatives as the JSON's retention_curve.with_initiatives. */
+static bool acts_on(const cxroi_scenario *s, size_t i, size_t k)
+{
+    for (size_t e = 0; e < s->initiatives[i].n_effects; e++)
+        if (s->initiatives[i].effects[e].segment == k)
+            return true;
+    return false;
+}
+
+/* sBG survival S(t) = B(alpha, beta + t) / B(alpha, beta), through GAMMALN; @p t a formula
+ * term. Geometric (constant retention r): S(t) = r^t. */
+static void survival_formula(fb *f, const cxroi_segment *spec, const xw *x, const char *t)
+{
+    if (spec->retention_kind == CXROI_RETENTION_CONSTANT) {
+        fb_add(f, "%s^%s", nm(x, spec->retention), t);
+        return;
+    }
+    const char *a = nm(x, spec->sbg_alpha), *b = nm(x, spec->sbg_beta);
+    fb_add(f, "EXP(GAMMALN(%s+%s)+GAMMALN(%s+%s)-GAMMALN(%s)-GAMMALN(%s+%s+%s))", b, t, a, b, b, a,
+           b, t);
+}
+
+static double survival_value(const cxroi_segment *spec, const xw *x, int t)
+{
+    if (spec->retention_kind == CXROI_RETENTION_CONSTANT)
+        return pow(base_of(x, spec->retention, NAN), t);
+    return cxroi_sbg_survival(base_of(x, spec->sbg_alpha, NAN), base_of(x, spec->sbg_beta, NAN),
+                              t);
+}
+
+/* The survival curve a segment was fitted to, beside the fitted model's, and the
+ * log-likelihood: how well the model fits. Returns the next free row. */
+static lxw_row_t retention_fit(xw *x, const cxroi_segment *spec, lxw_row_t row,
+                               lxw_row_t ll_row)
+{
+    lxw_worksheet *ws = x->ws_ret;
+    size_t n = spec->n_survival;
+    char c1[32], c2[32], c3[32], c4[32], c5[32], c6[32], t[16];
+    fb f;
+    static const char *const heads[] = {"Years since acquisition", "Survival as written",
+                                        "Observed share surviving", "Fitted model"};
+    for (lxw_col_t c = 0; c < 4; c++)
+        wstr(x, ws, row, c, heads[c], c ? x->f_header_num : x->f_header);
+    chk(x, worksheet_set_row(ws, row, 32, NULL));
+    lxw_row_t first = ++row;
+    double n0 = spec->survival[0];
+    for (size_t k = 0; k < n; k++, row++) {
+        wnum(x, ws, row, 0, (double)k, x->f_year);
+        wnum(x, ws, row, 1, spec->survival[k], x->f_general);
+        fb_reset(&f);
+        fb_add(&f, "=%s/%s", ref(c1, row, 1, false, false), ref(c2, first, 1, true, false));
+        wf(x, ws, row, 2, &f, x->f_pct2, spec->survival[k] / n0);
+        fb_reset(&f);
+        fb_add(&f, "=");
+        survival_formula(&f, spec, x, ref(t, row, 0, false, false));
+        wf(x, ws, row, 3, &f, x->f_pct2, survival_value(spec, x, (int)k));
+    }
+    lxw_row_t last = row - 1;
+    /* LL = sum_t (n_{t-1} - n_t) ln(S(t-1) - S(t)) + n_T ln S(T): each customer lost in
+     * year t contributes P(T = t), each still there at the end S(T). */
+    double ll = 0.0;
+    for (size_t k = 1; k < n; k++)
+        ll += (spec->survival[k - 1] - spec->survival[k]) *
+              log(survival_value(spec, x, (int)k - 1) - survival_value(spec, x, (int)k));
+    ll += spec->survival[n - 1] * log(survival_value(spec, x, (int)n - 1));
+    fb_reset(&f);
+    fb_add(&f, "=SUMPRODUCT((%s:%s-%s:%s)*LN(%s:%s-", ref(c1, first, 1, false, false),
+           ref(c2, last - 1, 1, false, false), ref(c3, first + 1, 1, false, false),
+           ref(c4, last, 1, false, false), ref(c5, first, 3, false, false),
+           ref(c6, last - 1, 3, false, false));
+    fb_add(&f, "%s:%s))+%s*LN(%s)", ref(c1, first + 1, 3, false, false),
+           ref(c2, last, 3, false, false), ref(c3, last, 1, false, false),
+           ref(c4, last, 3, false, false));
+    wf(x, ws, ll_row, 1, &f, x->f_ratio, ll);
+    return row;
+}
+
+/* Column widths of the Retention sheet (characters). */
+#define RET_LABEL_WIDTH 36
+#define RET_COL_WIDTH 16
+
+/* Width in points of a column @p chars characters wide (Excel's default font: 7 pixels a
+ * character and 5 of padding; 0.75 point a pixel). */
+static double column_points(double chars)
+{
+    return (chars * 7.0 + 5.0) * 0.75;
+}
+
+/* Per segment: its retention model, the aggregate retention by year without and with each
+ * initiative acting on it (live formulas on the customers of 'Cash flows'), and a chart. */
+static void sheet_retention(xw *x)
+{
+    lxw_worksheet *ws = x->ws_ret;
+    const cxroi_scenario *s = x->s;
+    const double *curves = x->a->retention_curves;
+    int H = x->H;
+    size_t len = (size_t)H + 1, ns = s->n_segments;
+    char label[400];
+    fb f;
+    wstr(x, ws, 0, 0, "Retention: the share of each year's opening customers still there at its end",
+         x->f_title);
+    wstr(x, ws, 1, 0,
+         "Retention in year t = customers kept from the year before / customers at its start "
+         "N_{t-1}, computed from the customers on 'Cash flows' (live formulas). With sBG cohorts "
+         "it rises as the base ages, the least loyal leaving first; new customers pull it back "
+         "down.",
+         x->f_subtitle);
+    if (!curves) {
+        wstr(x, ws, 3, 0, "The analysis holds no retention curves.", x->f_note);
+        print_setup(x, ws, 0, 0, false);
+        return;
+    }
+    /* The table's columns: year, baseline, one per initiative acting on the segment; the
+     * chart to their right, at the same column for every segment. */
+    size_t most = 0;
+    bool any_fit = false;
+    for (size_t k = 0; k < ns; k++) {
+        size_t m = 0;
+        for (size_t i = 0; i < s->n_initiatives; i++)
+            m += acts_on(s, i, k);
+        most = m > most ? m : most;
+        any_fit |= s->segments[k].survival && s->segments[k].n_survival >= 2;
+    }
+    lxw_col_t table_cols = (lxw_col_t)(2 + most);
+    if (any_fit && table_cols < 4)
+        table_cols = 4;
+    lxw_col_t chart_col = table_cols + 1;
+    /* The chart: 600 x 288 pixels, under fifteen 20-pixel rows and ten 64-pixel columns;
+     * small enough that two segments share a printed page. */
+    const lxw_row_t chart_rows = 15;
+    const lxw_col_t chart_cols = 10;
+    static const lxw_color_t palette[] = {0x2E75B6, 0xC55A11, 0x70AD47, 0x7030A0,
+                                          0xBF8F00, 0x00B0F0, 0xC00000, 0x548235};
+    lxw_row_t *breaks = calloc(ns + 1, sizeof *breaks);
+    size_t *acting = calloc(s->n_initiatives + 1, sizeof *acting);
+    if (!breaks || !acting) {
+        free(breaks);
+        free(acting);
+        x->nomem = true;
+        return;
+    }
+    /* Printed pages: a segment's block is never cut across two. Fit to width scales the
+     * sheet by the printable width (A4 landscape, 0.4 in side margins: 784 points) over
+     * the sheet's; a page then holds the printable height (0.6 in top and bottom:
+     * 508 points) over that scale, of which 97 % is counted for rounding (Excel's rows are
+     * 15 points; LibreOffice's are shorter, so it fits the blocks with room to spare). */
+    double width = column_points(RET_LABEL_WIDTH) +
+                   (double)(table_cols - 1) * column_points(RET_COL_WIDTH) + column_points(3) +
+                   (double)chart_cols * column_points(8.43);
+    double scale = width > 784.0 ? 784.0 / width : 1.0;
+    double page = 0.97 * 508.0 / scale, used = 3 * 15.0;
+    size_t n_breaks = 0;
+    lxw_row_t row = 3;
+    for (size_t k = 0; k < ns && !x->nomem; k++) {
+        const cxroi_segment *spec = &s->segments[k];
+        lxw_row_t top = row;
+        double tall = 0.0; /* points of the block's rows taller than the default 15 */
+        bool fitted = spec->survival && spec->n_survival >= 2;
+        const char *model =
+            spec->retention_kind == CXROI_RETENTION_SBG
+                ? "sBG cohorts: a cohort of age a renews with r(a) = (beta + a) / (alpha + beta + a)"
+            : spec->retention_kind == CXROI_RETENTION_SURVIVAL
+                ? "sBG cohorts fitted by maximum likelihood to a survival curve (Fader & Hardie 2007)"
+            : fitted ? "constant retention, the best fit of a survival curve that shows no rise "
+                       "with age"
+                     : "constant retention: the same share renews every year";
+        snprintf(label, sizeof label, "%s (%s): %s", spec->name, spec->id, model);
+        wstr(x, ws, row, 0, label, x->f_section);
+        for (lxw_col_t c = 1; c < chart_col + chart_cols; c++)
+            wstr(x, ws, row, c, "", x->f_section);
+        row++;
+        lxw_row_t chart_top = row;
+        /* The model's parameters, linked to their named cells on Assumptions. */
+        lxw_row_t ll_row = 0;
+        if (spec->retention_kind == CXROI_RETENTION_CONSTANT) {
+            wstr(x, ws, row, 0, "Annual retention r", NULL);
+            fb_reset(&f);
+            fb_add(&f, "=%s", nm(x, spec->retention));
+            wf(x, ws, row++, 1, &f, x->f_pct2, base_of(x, spec->retention, NAN));
+        } else {
+            wstr(x, ws, row, 0, "alpha", NULL);
+            fb_reset(&f);
+            fb_add(&f, "=%s", nm(x, spec->sbg_alpha));
+            wf(x, ws, row++, 1, &f, x->f_num, base_of(x, spec->sbg_alpha, NAN));
+            wstr(x, ws, row, 0, "beta", NULL);
+            fb_reset(&f);
+            fb_add(&f, "=%s", nm(x, spec->sbg_beta));
+            wf(x, ws, row++, 1, &f, x->f_num, base_of(x, spec->sbg_beta, NAN));
+            wstr(x, ws, row, 0, "Age of the base at the start (tenure, years)", NULL);
+            if (spec->retention_kind == CXROI_RETENTION_SBG) {
+                char path[300], name[320];
+                snprintf(path, sizeof path, "segments.%s.retention_curve.tenure", spec->id);
+                cxroi_report_xlsx_name(name, sizeof name, path);
+                fb_reset(&f);
+                fb_add(&f, "=%s", name);
+                wf(x, ws, row++, 1, &f, x->f_count, spec->tenure);
+            } else {
+                wnum(x, ws, row++, 1, 0.0, x->f_count);
+            }
+        }
+        if (fitted) {
+            ll_row = row;
+            wstr(x, ws, row++, 0, "Log-likelihood of the survival curve below", NULL);
+        }
+        row++;
+        /* The table: years down, baseline and each initiative across. */
+        lxw_row_t head = row++;
+        wstr(x, ws, head, 0, "Year", x->f_header);
+        wstr(x, ws, head, 1, "Baseline", x->f_header_num);
+        lxw_col_t col = 2;
+        size_t n_acting = 0;
+        for (size_t i = 0; i < s->n_initiatives; i++)
+            if (acts_on(s, i, k) && x->rpos[i * ns + k].set)
+                acting[n_acting++] = i;
+        size_t longest = 0;
+        for (size_t a = 0; a < n_acting; a++) {
+            const char *name = s->initiatives[acting[a]].name;
+            wstr(x, ws, head, col + (lxw_col_t)a, name, x->f_header_num);
+            longest = strlen(name) > longest ? strlen(name) : longest;
+        }
+        /* Wrapped bold names: about RET_COL_WIDTH - 6 characters a line (a word that does
+         * not fit moves whole to the next), 15 points each. */
+        size_t lines = (longest + RET_COL_WIDTH - 7) / (RET_COL_WIDTH - 6);
+        double head_height = 15.0 * (double)(lines < 2 ? 2 : lines > 6 ? 6 : lines);
+        chk(x, worksheet_set_row(ws, head, head_height, NULL));
+        tall += head_height - 15.0;
+        lxw_row_t first = row;
+        const seg_base *b = &x->seg[k];
+        char xr[96], xn[64], xm[64];
+        for (int t = 1; t <= H; t++, row++) {
+            wnum(x, ws, row, 0, t, x->f_year);
+            /* Baseline: constant retention keeps N_t - A of N_{t-1}; sBG the cohorts
+             * acquired before year t, summed. */
+            fb_reset(&f);
+            xref(xn, sizeof xn, SHEET_CASH, b->n_row, ycol(t - 1));
+            if (b->sbg)
+                fb_add(&f, "=IF(%s>0,SUM(%s)/%s,\"n/a\")", xn,
+                       xrange(xr, sizeof xr, SHEET_CASH, b->coh_row, ycol(t),
+                              b->coh_row + (lxw_row_t)(t - 1), ycol(t)),
+                       xn);
+            else
+                fb_add(&f, "=IF(%s>0,(%s-%s)/%s,\"n/a\")", xn,
+                       xref(xm, sizeof xm, SHEET_CASH, b->n_row, ycol(t)),
+                       nm(x, spec->acquisitions_per_year), xn);
+            ret_cell(x, ws, row, 1, &f, curves[k * len + (size_t)t]);
+            /* With initiative i: r'_t itself (N'_{t-1} r'_t of N'_{t-1}), or the older
+             * cohorts' customers with the initiative over N'_{t-1}. */
+            for (size_t a = 0; a < n_acting; a++) {
+                size_t i = acting[a];
+                const ret_pos *p = &x->rpos[i * ns + k];
+                fb_reset(&f);
+                xref(xn, sizeof xn, SHEET_CASH, p->np_row, ycol(t - 1));
+                if (p->cohorts)
+                    fb_add(&f, "=IF(%s>0,SUM(%s)/%s,\"n/a\")", xn,
+                           xrange(xr, sizeof xr, SHEET_CASH, p->coh_row, ycol(t),
+                                  p->coh_row + (lxw_row_t)(t - 1), ycol(t)),
+                           xn);
+                else
+                    fb_add(&f, "=IF(%s>0,%s,\"n/a\")", xn,
+                           xref(xm, sizeof xm, SHEET_CASH, p->r_row, ycol(t)));
+                ret_cell(x, ws, row, col + (lxw_col_t)a,
+                         &f, curves[((i + 1) * ns + k) * len + (size_t)t]);
+            }
+        }
+        lxw_row_t last = row - 1;
+        if (fitted) {
+            row++;
+            row = retention_fit(x, spec, row, ll_row);
+            tall += 32.0 - 15.0; /* its header */
+        }
+        /* Retention by year, baseline against each initiative. */
+        lxw_chart *ch = workbook_add_chart(x->wb, LXW_CHART_LINE);
+        if (!ch) {
+            x->nomem = true;
+            break;
+        }
+        for (size_t a = 0; a <= n_acting; a++) {
+            lxw_chart_series *se = chart_add_series(ch, NULL, NULL);
+            if (!se) {
+                x->nomem = true;
+                break;
+            }
+            lxw_col_t c = (lxw_col_t)(1 + a);
+            chart_series_set_categories(se, SHEET_RETENTION, first, 0, last, 0);
+            chart_series_set_values(se, SHEET_RETENTION, first, c, last, c);
+            chart_series_set_name_range(se, SHEET_RETENTION, head, c);
+            lxw_chart_line line = {.color = a == 0 ? 0x404040 : palette[(a - 1) % 8],
+                                   .width = a == 0 ? 2.75 : 2.0,
+                                   .dash_type = a == 0 ? LXW_CHART_LINE_DASH_DASH
+                                                       : LXW_CHART_LINE_DASH_SOLID};
+            chart_series_set_line(se, &line);
+            chart_series_set_marker_type(se, H <= 15 ? LXW_CHART_MARKER_CIRCLE
+                                                     : LXW_CHART_MARKER_NONE);
+            if (H <= 15) {
+                chart_series_set_marker_size(se, 5);
+                lxw_chart_fill mf = {.color = line.color};
+                lxw_chart_line ml = {.color = line.color};
+                chart_series_set_marker_fill(se, &mf);
+                chart_series_set_marker_line(se, &ml);
+            }
+        }
+        if (x->nomem)
+            break;
+        snprintf(label, sizeof label, "Retention by year: %s", spec->name);
+        chart_title_set_name(ch, label);
+        lxw_chart_font tf = {.size = 11, .bold = true};
+        chart_title_set_name_font(ch, &tf);
+        chart_axis_set_name(ch->x_axis, "Year");
+        chart_axis_set_num_format(ch->y_axis, "0%");
+        chart_axis_set_name(ch->y_axis, "Retention");
+        chart_axis_major_gridlines_set_visible(ch->y_axis, LXW_TRUE);
+        lxw_chart_line grid = {.color = 0xD9D9D9};
+        chart_axis_major_gridlines_set_line(ch->y_axis, &grid);
+        chart_legend_set_position(ch, LXW_CHART_LEGEND_BOTTOM);
+        lxw_chart_options o = {.x_scale = 600.0 / 480.0, .y_scale = 1.0, .x_offset = 4,
+                               .y_offset = 4};
+        chk(x, worksheet_insert_chart_opt(ws, chart_top, chart_col, ch, &o));
+        lxw_row_t bottom = chart_top + chart_rows;
+        double block = fmax(15.0 * (double)(row - top) + tall, 15.0 * (double)(bottom - top));
+        row = (row > bottom ? row : bottom) + 1;
+        block += 15.0; /* the gap before the next block */
+        if (k > 0 && used + block > page && n_breaks < 1023) {
+            breaks[n_breaks++] = top;
+            used = 0.0;
+        }
+        used += block;
+    }
+    if (n_breaks > 0 && !x->nomem)
+        chk(x, worksheet_set_h_pagebreaks(ws, breaks));
+    free(breaks);
+    free(acting);
+    chk(x, worksheet_set_column(ws, 0, 0, RET_LABEL_WIDTH, NULL));
+    chk(x, worksheet_set_column(ws, 1, table_cols - 1, RET_COL_WIDTH, NULL));
+    chk(x, worksheet_set_column(ws, table_cols, table_cols, 3, NULL));
+    /* Rows of 15 points in every spreadsheet (LibreOffice's own default is shorter), so
+     * that the charts, anchored to cells, keep their height and the page breaks above
+     * hold. */
+    worksheet_set_default_row(ws, 15.0, LXW_FALSE);
+    worksheet_freeze_panes(ws, 3, 0);
+    print_setup(x, ws, 0, 0, false);
+}
+
+/* ---------------------------------------------------------------------------------- */
 /* Portfolio                                                                           */
 
 typedef struct rank_item {
@@ -2196,6 +2583,7 @@ static void xw_free(xw *x)
         }
     free(x->seg);
     free(x->pos);
+    free(x->rpos);
 }
 
 static bool xw_alloc(xw *x)
@@ -2205,7 +2593,9 @@ static bool xw_alloc(xw *x)
     x->ini_names = calloc(s->n_initiatives ? s->n_initiatives : 1, sizeof *x->ini_names);
     x->seg = calloc(s->n_segments ? s->n_segments : 1, sizeof *x->seg);
     x->pos = calloc(s->n_initiatives ? s->n_initiatives : 1, sizeof *x->pos);
-    if (!x->ini_names || !x->seg || !x->pos)
+    size_t n_pos = s->n_initiatives * s->n_segments;
+    x->rpos = calloc(n_pos ? n_pos : 1, sizeof *x->rpos);
+    if (!x->ini_names || !x->seg || !x->pos || !x->rpos)
         return false;
     for (size_t i = 0; i < s->n_initiatives; i++)
         if (!(x->ini_names[i] = struct_name(x, "initiatives", s->initiatives[i].id)))
@@ -2283,13 +2673,14 @@ cxroi_error cxroi_report_xlsx_write(const cxroi_analysis *analysis, const cxroi_
     x.ws_sim = workbook_add_worksheet(x.wb, SHEET_SIM);
     x.ws_sens = workbook_add_worksheet(x.wb, SHEET_SENS);
     x.ws_matrix = workbook_add_worksheet(x.wb, SHEET_MATRIX);
+    x.ws_ret = workbook_add_worksheet(x.wb, SHEET_RETENTION);
     x.ws_port = workbook_add_worksheet(x.wb, SHEET_PORTFOLIO);
     lxw_worksheet *ws_samples = NULL;
     bool samples = x.opt.samples && analysis->simulation && analysis->simulation->iterations > 0;
     if (samples)
         ws_samples = workbook_add_worksheet(x.wb, SHEET_SAMPLES);
     if (!x.ws_summary || !x.ws_assump || !x.ws_cash || !x.ws_sim || !x.ws_sens || !x.ws_matrix ||
-        !x.ws_port || (samples && !ws_samples))
+        !x.ws_ret || !x.ws_port || (samples && !ws_samples))
         x.nomem = true;
     char title[300];
     snprintf(title, sizeof title, "%s: business case", x.s->name);
@@ -2318,6 +2709,8 @@ cxroi_error cxroi_report_xlsx_write(const cxroi_analysis *analysis, const cxroi_
         sheet_sensitivity(&x);
     if (!x.nomem)
         sheet_matrix(&x);
+    if (!x.nomem)
+        sheet_retention(&x);
     if (!x.nomem)
         sheet_portfolio(&x);
     if (!x.nomem && samples)

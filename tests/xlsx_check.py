@@ -14,14 +14,22 @@ Poisoning is what makes the check honest: LibreOffice normally trusts the cached
 of a file that says it comes from Excel, and a comparison of those with themselves would
 prove nothing. A poisoned value that survives means the recalculation was not forced.
 
-It also checks the workbook's structure (seven sheets, at least four charts, conditional
-formatting on the value matrix, the deterministic NPVs as live formulas) and renders the
-reports of the examples to PDF and PNG (pdftoppm) for a person to look at.
+It also checks the workbook's structure (SPEC.md's seven sheets in their order, with the
+Retention sheet after Value matrix; at least four charts and one retention chart per
+segment; conditional formatting on the value matrix; the deterministic NPVs as live
+formulas; every retention rate of the JSON's segments[].retention_curve shown on the
+Retention sheet) and renders the reports of the examples to PDF and PNG (pdftoppm) for a
+person to look at.
+
+Besides the scenarios given, it checks (and prints) one of its own, RETENTION_SCENARIO,
+that holds every retention model at once: constant, sBG with a tenure, an sBG fitted to a
+survival curve and a survival curve that reduces to constant retention.
 
 Usage: xlsx_check.py CXROI_EXE OUT_DIR [--pdf SCENARIO ...] -- SCENARIO ...
 Only the Python standard library is used.
 """
 
+import json
 import os
 import re
 import shutil
@@ -43,13 +51,52 @@ ATOL = 1e-9
 POISON_NUMBER = "-987654.3210987"
 POISON_TEXT = "POISON"
 SHEETS = ["Summary", "Assumptions", "Cash flows", "Simulation", "Sensitivity",
-          "Value matrix", "Portfolio"]
+          "Value matrix", "Retention", "Portfolio"]
+# The JSON's retention rates against the Retention sheet's cached values: both are the
+# engine's doubles, written with 17 significant digits (libxlsxwriter's %.16g loses at most
+# one unit in the 16th digit), so 1e-14 relative.
+RET_RTOL = 1e-14
+RETENTION_SCENARIO = """\
+cxroi: 1
+name: Retention models side by side
+currency: EUR
+horizon: 7
+discount_rate: 0.0735
+terminal_value: customer_equity
+segments:
+  - {id: mass, name: Mass retail, customers: 120000, revenue_per_customer: 310,
+     margin: 0.35, cost_to_serve: 40, retention: 0.82, acquisitions_per_year: 15000}
+  - {id: affluent, name: Affluent, customers: 9000, revenue_per_customer: 1900,
+     margin: 0.42, retention_curve: {sbg: {alpha: 0.704, beta: 1.182}, tenure: 3},
+     acquisitions_per_year: 1200}
+  - {id: smb, name: Small business, customers: 4000, revenue_per_customer: 2600,
+     margin: 0.3, survival: [1000, 869, 743, 653, 593, 551, 517, 491],
+     acquisitions_per_year: 350}
+  - {id: flat, name: Flat-rate plan, customers: 2500, revenue_per_customer: 800,
+     margin: 0.25, survival: [1000, 800, 640, 512, 409.6]}
+initiatives:
+  - id: onboarding
+    name: Digital onboarding revamp
+    ramp_years: 2
+    costs: {upfront: {dist: pert, min: 1.8e6, mode: 2.0e6, max: 2.8e6}, annual: 350e3}
+    effects:
+      mass: {retention: {dist: pert, min: 0.005, mode: 0.015, max: 0.03}, revenue: 0.02}
+      affluent: {churn: -0.10}
+      smb: {churn: -0.0735}
+  - id: app
+    name: Mobile app
+    start: 1
+    costs: {upfront: 900e3}
+    effects:
+      smb: {acquisitions: 0.12}
+      affluent: {retention: 0.0135}
+"""
 RECALC_ITEM = ('<item oor:path="/org.openoffice.Office.Calc/Formula/Load">'
                '<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>\n')
 
 
 def sheet_files(zf):
-    """{sheet name: part name} from workbook.xml and its relationships."""
+    """{sheet name: part name} from workbook.xml and its relationships, in tab order."""
     wb = ET.fromstring(zf.read("xl/workbook.xml"))
     rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
     target = {r.get("Id"): r.get("Target") for r in rels.iter(REL_NS + "Relationship")}
@@ -59,6 +106,20 @@ def sheet_files(zf):
         t = target[rid].lstrip("/")
         out[s.get("name")] = t if t.startswith("xl/") else "xl/" + t
     return out
+
+
+def sheet_charts(zf, part):
+    """Number of charts anchored on one sheet part (through its drawing)."""
+    rels_part = os.path.join(os.path.dirname(part), "_rels", os.path.basename(part) + ".rels")
+    if rels_part not in zf.namelist():
+        return 0
+    n = 0
+    for r in ET.fromstring(zf.read(rels_part)).iter(REL_NS + "Relationship"):
+        if not r.get("Type", "").endswith("/drawing"):
+            continue
+        drawing = os.path.normpath(os.path.join(os.path.dirname(part), r.get("Target")))
+        n += zf.read(drawing).decode("utf-8").count("<c:chart ")
+    return n
 
 
 def formula_cells(zf, part):
@@ -123,12 +184,17 @@ def close(a, b):
     return abs(a - b) <= RTOL * max(abs(a), abs(b)) + ATOL
 
 
-def check_structure(path, problems):
+def check_structure(path, results, problems):
     with zipfile.ZipFile(path) as zf:
         names = sheet_files(zf)
         for s in SHEETS:
             if s not in names:
                 problems.append("sheet '%s' missing" % s)
+        order = [n for n in names if n in SHEETS]
+        if order != [s for s in SHEETS if s in names]:
+            problems.append("sheets in the order %s, expected %s" % (order, SHEETS))
+        if "Retention" in names:
+            check_retention(zf, names["Retention"], results, problems)
         charts = [n for n in zf.namelist() if re.match(r"xl/charts/chart\d+\.xml$", n)]
         if len(charts) < 4:
             problems.append("%d charts, expected at least 4" % len(charts))
@@ -149,6 +215,36 @@ def check_structure(path, problems):
             if "docProps/custom.xml" in zf.namelist() else ""
         if "cxroi version" not in custom:
             problems.append("custom property 'cxroi version' missing")
+
+
+def check_retention(zf, part, results, problems):
+    """One chart per segment, and every retention rate of the JSON among the sheet's
+    cached formula values."""
+    segments = results.get("segments", [])
+    charts = sheet_charts(zf, part)
+    if charts != len(segments):
+        problems.append("Retention: %d charts for %d segments" % (charts, len(segments)))
+    cached = []
+    for t, v, _ in formula_cells(zf, part).values():
+        if t != "str" and v:
+            cached.append(float(v))
+    cached.sort()
+    missing = 0
+    for seg in segments:
+        curve = seg.get("retention_curve", {})
+        series = [curve.get("baseline", [])] + \
+            [w.get("retention", []) for w in curve.get("with_initiatives", [])]
+        for values in series:
+            for want in values:
+                if want is None:
+                    continue
+                if not any(abs(c - want) <= RET_RTOL * abs(want) + 1e-300 for c in cached):
+                    missing += 1
+                    if missing <= 5:
+                        problems.append("Retention: segment %s's rate %.17g not on the sheet"
+                                        % (seg.get("id"), want))
+    if missing > 5:
+        problems.append("Retention: %d rates of the JSON not on the sheet" % missing)
 
 
 def compare(original, recalculated, problems):
@@ -214,14 +310,20 @@ def main(argv):
         return 1
     shutil.rmtree(out_dir, ignore_errors=True)
     os.makedirs(out_dir)
+    own = os.path.join(out_dir, "retention-models.yaml")
+    with open(own, "w", encoding="utf-8") as f:
+        f.write(RETENTION_SCENARIO)
+    scenarios.append(own)
+    pdf_for.add(own)
     work = os.path.join(out_dir, "reports")
     os.makedirs(work)
     reports, poisoned, failed = [], [], 0
     for k, path in enumerate(scenarios):
         stem = "%02d-%s" % (k, os.path.splitext(os.path.basename(path))[0])
         report = os.path.join(work, stem + ".xlsx")
-        run = subprocess.run([exe, "run", path, "-o", report, "-q", "-n", "2000"],
-                             capture_output=True, text=True, cwd=work)
+        results = os.path.join(work, stem + ".json")
+        run = subprocess.run([exe, "run", path, "-o", report, "--json", results, "-q",
+                              "-n", "2000"], capture_output=True, text=True, cwd=work)
         if run.returncode != 0:
             print("FAIL %s: cxroi exited %d: %s" % (path, run.returncode, run.stderr.strip()))
             failed += 1
@@ -244,7 +346,8 @@ def main(argv):
         shutil.rmtree(profile_dir, ignore_errors=True)
     for path, report, stem in reports:
         problems = []
-        check_structure(report, problems)
+        with open(os.path.join(work, stem + ".json"), encoding="utf-8") as f:
+            check_structure(report, json.load(f), problems)
         recalc = os.path.join(recalc_dir, stem + ".xlsx")
         n = 0
         if not os.path.exists(recalc):

@@ -5,9 +5,12 @@
  *        engine's values cached in every formula cell, and the risk ranges beside it.
  *
  * Sheets: Summary, Assumptions, Cash flows, Simulation, Sensitivity, Value matrix,
- * Portfolio (and Samples on request). The writer reads an analysis; the Cash flows
- * formulas restate SPEC.md's model so that a spreadsheet recomputes every deterministic
- * figure when an input changes. The only module that includes xlsxwriter.h.
+ * Retention (each segment's retention model, its aggregate retention by year without and
+ * with each initiative acting on it as formulas on Cash flows, a chart per segment, and
+ * for a fitted survival curve the observed against the fitted survival and the
+ * log-likelihood), Portfolio (and Samples on request). The writer reads an analysis;
+ * the Cash flows formulas restate SPEC.md's model so that a spreadsheet recomputes every
+ * deterministic figure when an input changes. The only module that includes xlsxwriter.h.
  *
  * @code
  * if (cxroi_report_xlsx_save(analysis, diag, "report.xlsx", NULL) != CXROI_OK)
