@@ -238,9 +238,13 @@ typedef struct table {
     const char *rule_label;   /* e.g. the funding line */
 } table;
 
+enum { MAX_TABLE_COLS = 16 };
+
 static void print_table(FILE *out, const table *t)
 {
-    size_t width[16];
+    size_t width[MAX_TABLE_COLS] = {0};
+    if (t->n_cols > MAX_TABLE_COLS)
+        return; /* the tables of this file have at most 8 columns */
     size_t name_width = display_width(t->name_head);
     for (size_t c = 0; c < t->n_cols; c++) {
         width[c] = strlen(t->head[c]) > strlen(t->unit[c]) ? strlen(t->head[c]) : strlen(t->unit[c]);
