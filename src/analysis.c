@@ -180,9 +180,20 @@ static void explain_initiative_failure(const cxroi_scenario *s, const double *va
                          s->horizon, which);
             break;
         }
-        cxroi_metrics m;
+        /* Finite flows can still overflow once discounted: at d near -1 the factor
+         * (1+d)^-t grows without bound (1e-6^-50 = 1e300). cxroi_model_metrics() stops
+         * there before it fills anything, so that case is told apart first. */
+        double d = values[s->discount_rate], npv, pv_costs;
         if (err == CXROI_OK &&
-            cxroi_model_metrics(&flows, s->horizon, values[s->discount_rate], &m) != CXROI_OK) {
+            cxroi_model_present_values(&flows, s->horizon, d, &npv, &pv_costs) != CXROI_OK) {
+            snprintf(why, sizeof why,
+                     "the NPV overflows: the flows discounted at %.6g (a factor of up to "
+                     "%.3g in year %d) exceed the range of a double%s",
+                     d, pow(1.0 + d, -(double)s->horizon), s->horizon, which);
+            break;
+        }
+        cxroi_metrics m;
+        if (err == CXROI_OK && cxroi_model_metrics(&flows, s->horizon, d, &m) != CXROI_OK) {
             snprintf(why, sizeof why, "%s%s", metrics_culprit(&m), which);
             break;
         }

@@ -3,8 +3,10 @@
 #include "cxroi/atomic.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,14 +18,74 @@ struct cxroi_atomic_file {
     int fd;       /* owned until stream wraps it */
     FILE *stream; /* lazily fdopen()ed; then owns fd */
     int flags;
+    int slot; /* in the table of pending temporary files; -1: none */
 };
+
+/* ------------------------------------------------------------------------------------ */
+/* Pending temporary files, for removal from a signal handler.
+ *
+ * A slot is FREE, FILLING (its owner is copying a path in), ARMED (the handler may remove
+ * it) or FIRED (the handler removed it; never reused). Every transition is one
+ * compare-and-swap, so the handler, which only acts on ARMED slots and claims each one
+ * before touching its path, never reads a path being written, and an owner never reuses
+ * a slot the handler is working on. C11 allows lock-free atomics in signal handlers;
+ * atomic_int is lock-free wherever cxroi builds, which is checked at compile time. */
+
+#if ATOMIC_INT_LOCK_FREE != 2
+#error "cxroi_atomic_remove_pending() needs a lock-free atomic_int"
+#endif
+
+enum { SLOT_FREE, SLOT_FILLING, SLOT_ARMED, SLOT_FIRED };
+
+static atomic_int slot_state[CXROI_ATOMIC_MAX_PENDING];
+static char slot_path[CXROI_ATOMIC_MAX_PENDING][CXROI_ATOMIC_PATH_MAX];
+
+int cxroi_atomic_register(const char *path)
+{
+    size_t n = path ? strlen(path) : CXROI_ATOMIC_PATH_MAX;
+    if (n >= CXROI_ATOMIC_PATH_MAX)
+        return -1;
+    for (int i = 0; i < CXROI_ATOMIC_MAX_PENDING; i++) {
+        int expected = SLOT_FREE;
+        if (!atomic_compare_exchange_strong(&slot_state[i], &expected, SLOT_FILLING))
+            continue;
+        memcpy(slot_path[i], path, n + 1);
+        atomic_store(&slot_state[i], SLOT_ARMED);
+        return i;
+    }
+    return -1;
+}
+
+void cxroi_atomic_unregister(int slot)
+{
+    if (slot < 0 || slot >= CXROI_ATOMIC_MAX_PENDING)
+        return;
+    int expected = SLOT_ARMED;
+    /* Fails only when the handler fired: the process is about to die; leave it. */
+    atomic_compare_exchange_strong(&slot_state[slot], &expected, SLOT_FREE);
+}
+
+void cxroi_atomic_remove_pending(void)
+{
+    int e = errno;
+    for (int i = 0; i < CXROI_ATOMIC_MAX_PENDING; i++) {
+        int expected = SLOT_ARMED;
+        if (atomic_compare_exchange_strong(&slot_state[i], &expected, SLOT_FIRED))
+            (void)unlink(slot_path[i]);
+    }
+    errno = e;
+}
+
+/* ------------------------------------------------------------------------------------ */
 
 /* How many fresh names to try when another process takes ours between mkstemp() and the
  * exclusive re-creation below (practically never more than once). */
 enum { TEMP_ATTEMPTS = 16 };
 
+/* Called once the temporary file is renamed or removed (see cxroi_atomic_unregister()). */
 static void release(cxroi_atomic_file *f)
 {
+    cxroi_atomic_unregister(f->slot);
     free(f->path);
     free(f->temp);
     free(f);
@@ -96,6 +158,7 @@ cxroi_error cxroi_atomic_open(const char *path, int flags, cxroi_atomic_file **o
     if (!f)
         return CXROI_ERROR_NOMEM;
     f->fd = -1;
+    f->slot = -1;
     f->flags = flags;
     f->path = malloc(strlen(path) + 1);
     if (!f->path) {
@@ -125,7 +188,22 @@ cxroi_error cxroi_atomic_open(const char *path, int flags, cxroi_atomic_file **o
         *out = f;
         return CXROI_OK;
     }
-    if (create_temp(f, &st, exists) != 0)
+    /* A signal between the creation of the temporary file and its registration would
+     * leave it behind, so both happen with signals blocked in this thread: a signal
+     * sent meanwhile waits until the file is registered (in a single-threaded writer,
+     * as the command line is when it writes, it cannot go to another thread). */
+    sigset_t all, old;
+    sigfillset(&all);
+    bool masked = pthread_sigmask(SIG_BLOCK, &all, &old) == 0;
+    int rc = create_temp(f, &st, exists);
+    if (rc == 0)
+        f->slot = cxroi_atomic_register(f->temp);
+    if (masked) {
+        int e = errno;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        errno = e;
+    }
+    if (rc != 0)
         goto fail;
     *out = f;
     return CXROI_OK;

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -1478,9 +1479,49 @@ static int cmd_fit(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Signals: a run killed while it writes leaves no temporary file behind (atomic.h keeps
+ * the table of pending ones); the old output is never touched until the rename. */
+
+/* Remove the pending temporary files, then die of the same signal as if it had not been
+ * caught (the shell sees "Terminated", a parent sees WIFSIGNALED). SA_RESETHAND restored
+ * the default action on entry and SA_NODEFER lets the re-raised signal through at once;
+ * only async-signal-safe calls here. */
+static void on_fatal_signal(int sig)
+{
+    cxroi_atomic_remove_pending();
+    raise(sig);
+    _exit(128 + sig); /* not reached unless the signal is blocked */
+}
+
+/* The signals whose default action ends the process and that a user or a system sends
+ * to stop a program (SIGKILL cannot be caught: a `kill -9` mid-write leaves one hidden
+ * `.NAME.XXXXXX` beside the output, never a damaged output). A signal ignored when the
+ * program starts (nohup, a shell's background job) stays ignored. SIGXFSZ, sent when a
+ * write passes the file-size limit (`ulimit -f`), is ignored instead: the write then
+ * fails with EFBIG and the run ends with exit 3 and a message, like a full disk. */
+static void install_signal_handlers(void)
+{
+    static const int fatal[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE};
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_fatal_signal;
+    sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(fatal[i], &sa, NULL);
+    struct sigaction ignore;
+    memset(&ignore, 0, sizeof ignore);
+    sigemptyset(&ignore.sa_mask);
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGXFSZ, &ignore, NULL);
+}
+
+/* ------------------------------------------------------------------------------------ */
 
 int cxroi_cli_main(int argc, char **argv)
 {
+    install_signal_handlers();
     if (argc < 2) {
         fputs(USAGE, stderr);
         return CXROI_EXIT_USAGE;

@@ -4,8 +4,11 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -311,6 +314,223 @@ typedef struct ranked {
     size_t index;
 } ranked;
 
+/* ------------------------------------------------------------------------------------ */
+/* Memory: what a run needs against what the process can still get. Estimated in doubles
+ * so that no product of counts can wrap around. */
+
+/* Statistics run on at most this many threads (summarise()). */
+#define STATS_MAX_THREADS 64
+
+/* Address space each thread takes besides the heap: its stack (RLIMIT_STACK, glibc's
+ * default size for a thread) and the malloc arena glibc reserves for a thread that
+ * allocates (64 MiB on 64-bit systems). Counted only against RLIMIT_AS and RLIMIT_DATA,
+ * which see reserved address space, not against physical memory. */
+#define THREAD_ARENA_BYTES (64.0 * 1024 * 1024)
+#define THREAD_STACK_DEFAULT (8.0 * 1024 * 1024)
+
+static double bytes_peak(const cxroi_scenario *sc, double n, double threads)
+{
+    double uncertain = 0.0, slots = (double)sc->n_initiatives;
+    for (size_t p = 0; p < sc->n_params; p++)
+        uncertain += cxroi_dist_is_uncertain(&sc->params[p].dist);
+    for (size_t i = 0; i < sc->n_initiatives; i++)
+        slots += (double)sc->initiatives[i].n_effects;
+    double kept = n < CXROI_SIM_KEPT_INPUTS ? n : CXROI_SIM_KEPT_INPUTS;
+    double blocks = ceil(n / CXROI_SIM_BLOCK), ni = (double)sc->n_initiatives;
+    double t = threads < 1 ? 1 : threads;
+    double st = t < STATS_MAX_THREADS ? t : STATS_MAX_THREADS;
+    double d = sizeof(double), len = (double)sc->horizon + 1, ns = (double)sc->n_segments;
+    /* Kept by the results: NPV and PV costs per initiative and iteration, the kept
+     * inputs, the per-block benefit sums and their means. */
+    double stored = 2 * ni * n * d + uncertain * kept * d + slots * blocks * d + ni * (ns + 1) * d;
+    /* The statistics: per thread two n-long copies (percentiles, ROI) and the ranks of
+     * the kept iterations; shared, the ranks of every kept input. The portfolio's two
+     * n-long sums come after and fit in the same room. */
+    double stats = st * (2 * n * d + kept * (sizeof(ranked) + d)) + uncertain * kept * d;
+    /* Per worker: a block of sampled values, the flows, the model's workspace (seven
+     * H+1 rows per segment, of which the sBG cohorts are the largest). */
+    double workers = t * ((double)sc->n_params * CXROI_SIM_BLOCK * d + 3 * len * d +
+                          (7 * len * ns + 2 * len + ns + 1) * d + ns * len * len * d);
+    return stored + stats + workers;
+}
+
+size_t cxroi_simulation_memory_peak(const cxroi_scenario *scenario, size_t iterations,
+                                    unsigned threads)
+{
+    double b = bytes_peak(scenario, (double)iterations, (double)threads);
+    return b >= (double)SIZE_MAX ? SIZE_MAX : (size_t)b;
+}
+
+/* Linux's estimate of the memory that can be allocated without swapping (free pages plus
+ * the reclaimable page cache), which the free pages alone understate; -1 elsewhere. */
+static double meminfo_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return -1.0;
+    char line[256];
+    double kb = -1.0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb >= 0.0 ? kb * 1024.0 : -1.0;
+}
+
+/* One number from a file of the kernel's (a cgroup's limit or usage); -1 when absent or
+ * "max" (no limit). */
+static double number_in(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1.0;
+    double v = -1.0;
+    if (fscanf(f, "%lf", &v) != 1)
+        v = -1.0;
+    fclose(f);
+    return v;
+}
+
+/* Headroom under the memory limit of the control group the process runs in (a container,
+ * a systemd slice), which MemAvailable does not see: cgroup v2, else v1. -1 when none. A
+ * v1 group without a limit reports a huge number, which never wins the minimum. */
+static double cgroup_room(void)
+{
+    double limit = number_in("/sys/fs/cgroup/memory.max");
+    double used = number_in("/sys/fs/cgroup/memory.current");
+    if (limit < 0.0) {
+        limit = number_in("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+        used = number_in("/sys/fs/cgroup/memory/memory.usage_in_bytes");
+    }
+    if (limit < 0.0)
+        return -1.0;
+    return fmax(0.0, limit - fmax(0.0, used));
+}
+
+/* Address space and data (private writable) memory the process maps already, in bytes,
+ * from /proc/self/statm; false elsewhere. */
+static bool mapped_now(double page, double *size, double *data)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return false;
+    double v[6];
+    bool ok = fscanf(f, "%lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) == 6;
+    fclose(f);
+    if (ok) {
+        *size = v[0] * page;
+        *data = v[5] * page;
+    }
+    return ok;
+}
+
+size_t cxroi_simulation_memory_at_hand(unsigned threads, cxroi_memory_limit *limit)
+{
+    cxroi_memory_limit kind = CXROI_MEMORY_UNKNOWN;
+    double best = INFINITY;
+    long page_size = sysconf(_SC_PAGESIZE);
+    double page = page_size > 0 ? (double)page_size : 4096.0;
+    double phys = meminfo_available();
+    if (phys < 0.0) {
+        long pages = sysconf(_SC_AVPHYS_PAGES);
+        if (pages > 0)
+            phys = (double)pages * page;
+    }
+    if (phys >= 0.0) {
+        best = phys;
+        kind = CXROI_MEMORY_PHYSICAL;
+    }
+    double group = cgroup_room();
+    if (group >= 0.0 && group < best) {
+        best = group;
+        kind = CXROI_MEMORY_CGROUP;
+    }
+    struct rlimit rl;
+    double stack = THREAD_STACK_DEFAULT;
+    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        stack = (double)rl.rlim_cur;
+    double per_thread = stack + THREAD_ARENA_BYTES;
+    double t = threads < 1 ? 1 : threads;
+    double size = 0.0, data = 0.0;
+    if (!mapped_now(page, &size, &data))
+        size = data = 0.0;
+    static const struct {
+        int resource;
+        cxroi_memory_limit kind;
+    } limits[] = {{RLIMIT_AS, CXROI_MEMORY_ADDRESS}, {RLIMIT_DATA, CXROI_MEMORY_DATA}};
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        if (getrlimit(limits[i].resource, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+            continue;
+        double used = limits[i].kind == CXROI_MEMORY_ADDRESS ? size : data;
+        double room = fmax(0.0, (double)rl.rlim_cur - used - t * per_thread);
+        if (room < best) {
+            best = room;
+            kind = limits[i].kind;
+        }
+    }
+    if (limit)
+        *limit = kind;
+    return kind == CXROI_MEMORY_UNKNOWN || best >= (double)SIZE_MAX ? SIZE_MAX : (size_t)best;
+}
+
+/* "41.6 GB", "350 MB": decimal units, as memory is sold. */
+static void format_bytes(double b, char *buf, size_t size)
+{
+    if (b >= 1e12)
+        snprintf(buf, size, "%.1f TB", b / 1e12);
+    else if (b >= 1e9)
+        snprintf(buf, size, "%.1f GB", b / 1e9);
+    else
+        snprintf(buf, size, "%.0f MB", ceil(b / 1e6));
+}
+
+/* Refuse a run that would not fit, before anything is allocated: an out-of-memory kill
+ * half-way through a long run (or a swapping machine) helps nobody. The message says
+ * how many iterations would fit, rounded down to two significant digits. */
+static cxroi_error check_memory(const cxroi_scenario *sc, size_t iterations, unsigned threads,
+                                cxroi_diag *diag)
+{
+    cxroi_memory_limit kind;
+    size_t have = cxroi_simulation_memory_at_hand(threads, &kind);
+    double need = bytes_peak(sc, (double)iterations, (double)threads);
+    if (have == SIZE_MAX || need <= (double)have)
+        return CXROI_OK;
+    size_t lo = 0, hi = iterations; /* the most iterations that fit, by bisection */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        if (bytes_peak(sc, (double)mid, (double)threads) <= (double)have)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    double fit = (double)lo;
+    if (fit >= 100) {
+        double unit = pow(10.0, floor(log10(fit)) - 1);
+        fit = floor(fit / unit) * unit;
+    }
+    char need_s[32], have_s[32];
+    format_bytes(need, need_s, sizeof need_s);
+    format_bytes((double)have, have_s, sizeof have_s);
+    const char *where = kind == CXROI_MEMORY_ADDRESS  ? "the address-space limit (ulimit -v) leaves"
+                        : kind == CXROI_MEMORY_DATA   ? "the data-size limit (ulimit -d) leaves"
+                        : kind == CXROI_MEMORY_CGROUP ? "the memory limit of this container "
+                                                        "(control group) leaves"
+                                                      : "this machine has";
+    if (lo == 0)
+        cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, sc->file, 0, 0,
+                       "the simulation of %zu iterations needs about %s of memory; %s %s "
+                       "available, not enough for any simulation of this scenario: free "
+                       "some memory or raise the limit",
+                       iterations, need_s, where, have_s);
+    else
+        cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, sc->file, 0, 0,
+                       "the simulation of %zu iterations needs about %s of memory; %s %s "
+                       "available: lower the iterations (-n or simulation.iterations) to "
+                       "%.0f or fewer",
+                       iterations, need_s, where, have_s, fit);
+    return CXROI_ERROR_LIMIT;
+}
+
 static int compare_ranked(const void *a, const void *b)
 {
     const ranked *x = a, *y = b;
@@ -478,8 +698,8 @@ static cxroi_error summarise(cxroi_simulation *sim, unsigned threads)
 {
     size_t n = sim->iterations, nu = sim->n_uncertain;
     size_t kept = sim->kept_inputs < n ? sim->kept_inputs : n;
-    if (threads > 64)
-        threads = 64;
+    if (threads > STATS_MAX_THREADS)
+        threads = STATS_MAX_THREADS;
     stats_ctx c = {0};
     c.sim = sim;
     c.kept = kept;
@@ -538,15 +758,18 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
     *out = NULL;
     if (!sc || !opt || opt->iterations == 0)
         return CXROI_ERROR_ARGUMENT;
-    cxroi_sampler *sampler = NULL;
-    cxroi_error err = cxroi_sampler_new(sc, opt->sampling, diag, &sampler);
-    if (err != CXROI_OK)
-        return err;
-    cxroi_simulation *sim = calloc(1, sizeof *sim);
     unsigned threads = opt->threads ? opt->threads : online_cores();
     size_t n_blocks = (opt->iterations + CXROI_SIM_BLOCK - 1) / CXROI_SIM_BLOCK;
     if (threads > n_blocks)
         threads = (unsigned)n_blocks;
+    cxroi_error err = check_memory(sc, opt->iterations, threads, diag);
+    if (err != CXROI_OK)
+        return err;
+    cxroi_sampler *sampler = NULL;
+    err = cxroi_sampler_new(sc, opt->sampling, diag, &sampler);
+    if (err != CXROI_OK)
+        return err;
+    cxroi_simulation *sim = calloc(1, sizeof *sim);
     worker *workers = calloc(threads, sizeof(worker));
     shared sh;
     memset(&sh, 0, sizeof sh);

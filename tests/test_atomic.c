@@ -251,14 +251,122 @@ static void test_atomic_open_errors(void **state)
     assert_int_equal(entries(f), 1);
 }
 
+/* The table of pending temporary files: a slot per file from open to commit or abort,
+ * freed after; -1 when the path is too long or the table is full (the file is then
+ * still written atomically, only not removed on a signal). */
+static void test_atomic_register_table(void **state)
+{
+    fixture *f = *state;
+    /* Each open takes a slot and gives it back: far more than the table holds, one
+     * after the other, all register (the one after the last must too). */
+    for (int i = 0; i < 3 * CXROI_ATOMIC_MAX_PENDING; i++) {
+        cxroi_atomic_file *a;
+        assert_int_equal(cxroi_atomic_open(f->target, 0, &a), CXROI_OK);
+        if (i % 2)
+            cxroi_atomic_abort(a);
+        else
+            assert_int_equal(cxroi_atomic_commit(a), CXROI_OK);
+    }
+    int slot = cxroi_atomic_register("/nonexistent/x");
+    assert_true(slot >= 0);
+    cxroi_atomic_unregister(slot);
+
+    /* Full: every slot taken, the next registration fails, the file still commits. */
+    int slots[CXROI_ATOMIC_MAX_PENDING];
+    for (int i = 0; i < CXROI_ATOMIC_MAX_PENDING; i++) {
+        slots[i] = cxroi_atomic_register("/nonexistent/y");
+        assert_true(slots[i] >= 0);
+    }
+    assert_int_equal(cxroi_atomic_register("/nonexistent/z"), -1);
+    cxroi_atomic_file *a;
+    assert_int_equal(cxroi_atomic_open(f->target, 0, &a), CXROI_OK);
+    fputs("UNREGISTERED\n", cxroi_atomic_stream(a));
+    assert_int_equal(cxroi_atomic_commit(a), CXROI_OK);
+    assert_file(f->target, "UNREGISTERED\n");
+    for (int i = 0; i < CXROI_ATOMIC_MAX_PENDING; i++)
+        cxroi_atomic_unregister(slots[i]);
+
+    /* Too long a path; a bad slot is ignored. */
+    char *longest = malloc(CXROI_ATOMIC_PATH_MAX + 1);
+    assert_non_null(longest);
+    memset(longest, 'a', CXROI_ATOMIC_PATH_MAX);
+    longest[CXROI_ATOMIC_PATH_MAX] = '\0';
+    assert_int_equal(cxroi_atomic_register(longest), -1);
+    longest[CXROI_ATOMIC_PATH_MAX - 1] = '\0'; /* the longest that fits */
+    slot = cxroi_atomic_register(longest);
+    assert_true(slot >= 0);
+    cxroi_atomic_unregister(slot);
+    free(longest);
+    assert_int_equal(cxroi_atomic_register(NULL), -1);
+    cxroi_atomic_unregister(-1);
+    cxroi_atomic_unregister(CXROI_ATOMIC_MAX_PENDING);
+    assert_int_equal(entries(f), 1);
+}
+
+static void remove_and_die(int sig)
+{
+    cxroi_atomic_remove_pending();
+    raise(sig);
+}
+
+/* A process killed while it writes: its handler calls cxroi_atomic_remove_pending(),
+ * which removes the temporary files of both writers in progress and nothing else (not
+ * the targets, not a file already committed, not a file that was written and aborted);
+ * the old target survives. In a child, which dies of the signal as the handler
+ * re-raises it with the default action. */
+static void test_atomic_remove_pending_on_signal(void **state)
+{
+    fixture *f = *state;
+    put(f->target, "OLD\n");
+    char second[192], done[192];
+    snprintf(second, sizeof second, "%s/report.xlsx", f->dir);
+    snprintf(done, sizeof done, "%s/done.json", f->dir);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sigemptyset(&sa.sa_mask);
+        sa.sa_handler = remove_and_die;
+        sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+        if (sigaction(SIGTERM, &sa, NULL) != 0)
+            _exit(10);
+        cxroi_atomic_file *a, *b, *c;
+        if (cxroi_atomic_open(done, 0, &c) != CXROI_OK)
+            _exit(11);
+        fputs("DONE\n", cxroi_atomic_stream(c));
+        if (cxroi_atomic_commit(c) != CXROI_OK)
+            _exit(12);
+        if (cxroi_atomic_open(f->target, 0, &a) != CXROI_OK ||
+            cxroi_atomic_open(second, 0, &b) != CXROI_OK)
+            _exit(13);
+        fputs("HALF", cxroi_atomic_stream(a));
+        fflush(cxroi_atomic_stream(a));
+        fputs("HALF", cxroi_atomic_stream(b));
+        fflush(cxroi_atomic_stream(b));
+        raise(SIGTERM);
+        _exit(14); /* not reached */
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFSIGNALED(status))
+        fail_msg("the child exited with %d", WEXITSTATUS(status));
+    assert_int_equal(WTERMSIG(status), SIGTERM);
+    assert_file(f->target, "OLD\n");
+    assert_file(done, "DONE\n");
+    assert_int_equal(entries(f), 2); /* report.json and done.json: no temporary file */
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_atomic_commit_publishes),  T(test_atomic_keeps_existing_mode),
+        T(test_atomic_commit_publishes),    T(test_atomic_keeps_existing_mode),
         T(test_atomic_abort_leaves_target), T(test_atomic_write_by_name),
-        T(test_atomic_no_replace),        T(test_atomic_file_size_limit),
-        T(test_atomic_not_regular_file),  T(test_atomic_open_errors),
+        T(test_atomic_no_replace),          T(test_atomic_file_size_limit),
+        T(test_atomic_not_regular_file),    T(test_atomic_open_errors),
+        T(test_atomic_register_table),      T(test_atomic_remove_pending_on_signal),
     };
 #undef T
     return cmocka_run_group_tests_name("atomic", tests, NULL, NULL);

@@ -1,9 +1,13 @@
 /* Tests of the `cxroi` program itself: every exit status, the JSON on stdout against the
  * calibration cases, init, and the atomic JSON writer under failing writes. Each case
  * runs the built binary (CXROI_EXE) in a fresh temporary directory. */
+/* setgroups() and getpwnam() for running a child as an unprivileged user. */
+#define _DEFAULT_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -17,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -73,11 +78,13 @@ typedef struct how {
     const char *stdout_to;  /* instead of the capture file, e.g. /dev/full */
     rlim_t fsize_limit;     /* RLIMIT_FSIZE in bytes; 0: none */
     const char *cwd;        /* working directory; NULL: f->work */
+    rlim_t as_limit;        /* RLIMIT_AS in bytes; 0: none */
+    const struct passwd *user; /* run as this user (we are root); NULL: as we are */
+    bool sigxfsz_default;      /* with fsize_limit: leave SIGXFSZ's default action (kill) */
 } how;
 
-/* Run `cxroi ARGS...` (NULL-terminated) in f->work; return its exit status, or -1 when it
- * died of a signal (never expected). */
-static int run_how(const fixture *f, const how *h, const char *const *args)
+/* Start `cxroi ARGS...` (NULL-terminated) in f->work; return its process id. */
+static pid_t spawn_how(const fixture *f, const how *h, const char *const *args)
 {
     const char *argv[32] = {CXROI_EXE};
     size_t n = 1;
@@ -96,15 +103,33 @@ static int run_how(const fixture *f, const how *h, const char *const *args)
             _exit(126);
         setenv("CXROI_DATA_DIR", h && h->data_dir ? h->data_dir : CXROI_SOURCE_DIR, 1);
         if (h && h->fsize_limit) {
-            /* Writes past the limit fail with EFBIG instead of killing the process. */
-            signal(SIGXFSZ, SIG_IGN);
+            /* Writes past the limit fail with EFBIG instead of killing the process; with
+             * the default action it is the program's to ignore it. */
+            signal(SIGXFSZ, h->sigxfsz_default ? SIG_DFL : SIG_IGN);
             struct rlimit rl = {h->fsize_limit, h->fsize_limit};
             if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
                 _exit(126);
         }
+        if (h && h->as_limit) {
+            struct rlimit rl = {h->as_limit, h->as_limit};
+            if (setrlimit(RLIMIT_AS, &rl) != 0)
+                _exit(126);
+        }
+        if (h && h->user &&
+            (setgroups(0, NULL) != 0 || setgid(h->user->pw_gid) != 0 ||
+             setuid(h->user->pw_uid) != 0))
+            _exit(126);
         execv(CXROI_EXE, (char *const *)argv);
         _exit(127);
     }
+    return pid;
+}
+
+/* Run `cxroi ARGS...` (NULL-terminated) in f->work; return its exit status, or -1 when it
+ * died of a signal (never expected). */
+static int run_how(const fixture *f, const how *h, const char *const *args)
+{
+    pid_t pid = spawn_how(f, h, args);
     int status;
     while (waitpid(pid, &status, 0) < 0)
         assert_int_equal(errno, EINTR);
@@ -1060,6 +1085,266 @@ static void test_cli_json_not_regular_file(void **state)
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Nothing lost: signals, read-only directories, full disks, memory */
+
+/* AddressSanitizer reserves terabytes of address space at start-up: under it no program
+ * runs with an RLIMIT_AS a test can afford. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+/* Put @p size bytes that no run could produce into f->work/@p name, and return them. */
+static char *plant(const fixture *f, const char *name, size_t size)
+{
+    char *bytes = malloc(size + 1);
+    assert_non_null(bytes);
+    for (size_t i = 0; i < size; i++)
+        bytes[i] = (char)('A' + (i * 7919u) % 26);
+    bytes[size] = '\0';
+    write_file(f, name, bytes);
+    return bytes;
+}
+
+static void assert_unchanged(const fixture *f, const char *name, const char *bytes)
+{
+    char *now = work_file(f, name);
+    assert_non_null(now);
+    assert_string_equal(now, bytes);
+    free(now);
+}
+
+/* Does f->work hold a hidden temporary file of the atomic writer (".NAME.XXXXXX")? */
+static bool has_temporary(const fixture *f, const char *name)
+{
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, ".%s.", name);
+    DIR *d = opendir(f->work);
+    assert_non_null(d);
+    bool found = false;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        found |= strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return found;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) != 0 && errno == EINTR)
+        ;
+}
+
+/* Wait for @p pid; it must have died of @p sig (not exited: the run was meant to be
+ * interrupted long before its end). */
+static void assert_killed_by(pid_t pid, int sig)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    if (!WIFSIGNALED(status))
+        fail_msg("the run was not interrupted: it %s %d",
+                 WIFEXITED(status) ? "exited with" : "stopped by",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : WSTOPSIG(status));
+    assert_int_equal(WTERMSIG(status), sig);
+}
+
+/* SIGINT during a long simulation (20 million iterations, minutes of work): the run dies
+ * of the signal, the report and JSON of an earlier run are byte for byte what they were,
+ * and nothing else appears. */
+static void test_cli_signal_while_simulating(void **state)
+{
+    fixture *f = *state;
+    char *report = plant(f, "report.xlsx", 3000), *json = plant(f, "out.json", 1000);
+    pid_t pid =
+        spawn_how(f, NULL,
+                  (const char *const[]){"run", example("retail-banking.yaml"), "-n", "20000000",
+                                        "-o", "report.xlsx", "--json", "out.json", "-q", NULL});
+    sleep_ms(1500); /* loading takes milliseconds; the simulation is under way */
+    assert_int_equal(kill(pid, SIGINT), 0);
+    assert_killed_by(pid, SIGINT);
+    assert_unchanged(f, "report.xlsx", report);
+    assert_unchanged(f, "out.json", json);
+    assert_work_holds(f, "out.json");
+    assert_false(has_temporary(f, "report.xlsx"));
+    free(report);
+    free(json);
+}
+
+/* SIGTERM while the Excel report is being written: a Samples sheet of 300,000 rows takes
+ * seconds to write, and the writer's temporary file exists from its first byte to the
+ * rename, so the signal is sent once it appears. The handler removes it, the old report
+ * stays. */
+static void test_cli_signal_while_writing(void **state)
+{
+    fixture *f = *state;
+    char *report = plant(f, "report.xlsx", 3000);
+    pid_t pid =
+        spawn_how(f, NULL,
+                  (const char *const[]){"run", example("retail-banking.yaml"), "-n", "300000",
+                                        "--samples", "-o", "report.xlsx", "-q", NULL});
+    /* Up to 10 minutes for the simulation (sanitizer builds are slow); the temporary
+     * file appears at the start of the write. */
+    bool writing = false;
+    for (int i = 0; i < 60000 && !writing; i++) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            fail_msg("the run ended before it wrote the report (status %d)", status);
+        writing = has_temporary(f, "report.xlsx");
+        if (!writing)
+            sleep_ms(10);
+    }
+    assert_true(writing);
+    sleep_ms(200); /* well inside the write */
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_killed_by(pid, SIGTERM);
+    assert_unchanged(f, "report.xlsx", report);
+    assert_false(has_temporary(f, "report.xlsx"));
+    assert_work_holds(f, "");
+    free(report);
+}
+
+/* A directory the program may not write to: exit 3 with the reason, the old outputs
+ * intact, no debris. Root ignores permissions, so as root the program runs as the
+ * unprivileged user `nobody`; without one the test is skipped. */
+static void test_cli_read_only_directory(void **state)
+{
+    fixture *f = *state;
+    how h = {0};
+    char ro[256];
+    snprintf(ro, sizeof ro, "%s/ro", f->work);
+    assert_int_equal(mkdir(ro, 0755), 0);
+    char *json = plant(f, "ro/out.json", 500), *report = plant(f, "ro/report.xlsx", 700);
+    if (geteuid() == 0) {
+        h.user = getpwnam("nobody");
+        if (!h.user) {
+            print_message("no user 'nobody' to drop root privileges to: skipped\n");
+            skip();
+        }
+        /* nobody may pass through the fixture's directories (mkdtemp makes them 0700)
+         * but write nowhere in them. */
+        assert_int_equal(chmod(f->root, 0755), 0);
+        assert_int_equal(chmod(f->work, 0755), 0);
+    } else {
+        assert_int_equal(chmod(ro, 0555), 0);
+    }
+    const char *s = example("retail-banking.yaml");
+    assert_int_equal(
+        RUN_HOW(f, &h, "run", s, "--json", "ro/out.json", "-o", "ro/report.xlsx", "-q"), 3);
+    assert_contains(f->err, "cannot write 'ro/out.json': cannot create a temporary file in ro: ");
+    assert_contains(f->err, strerror(EACCES));
+    /* The report alone. */
+    assert_int_equal(RUN_HOW(f, &h, "run", s, "-o", "ro/report.xlsx", "-q"), 3);
+    assert_contains(f->err, "cannot write the Excel report 'ro/report.xlsx': cannot create a "
+                            "temporary file in ro: ");
+    assert_unchanged(f, "ro/out.json", json);
+    assert_unchanged(f, "ro/report.xlsx", report);
+    DIR *d = opendir(ro);
+    assert_non_null(d);
+    size_t entries = 0;
+    while (readdir(d))
+        entries++;
+    closedir(d);
+    assert_int_equal(entries, 4); /* ".", "..", out.json, report.xlsx */
+    assert_int_equal(chmod(ro, 0755), 0);
+    free(json);
+    free(report);
+}
+
+/* A full disk for the Excel report: 16 KiB of file size (`ulimit -f 16`), where the
+ * example's workbook is about 100 KB; SIGXFSZ left at its default action (kill), which
+ * the program itself ignores so that the write fails with EFBIG: exit 3, the reason, the
+ * old report intact, no temporary file. */
+static void test_cli_xlsx_file_size_limit(void **state)
+{
+    fixture *f = *state;
+    char *report = plant(f, "report.xlsx", 1500);
+    how h = {.fsize_limit = 16 * 1024, .sigxfsz_default = true};
+    assert_int_equal(
+        RUN_HOW(f, &h, "run", example("retail-banking.yaml"), "-o", "report.xlsx", "-q"), 3);
+    assert_contains(f->err, "cannot write the Excel report 'report.xlsx': ");
+    assert_contains(f->err, strerror(EFBIG));
+    assert_unchanged(f, "report.xlsx", report);
+    assert_false(has_temporary(f, "report.xlsx"));
+    assert_work_holds(f, "");
+
+    /* JSON too, with SIGXFSZ at its default action (test_cli_json_file_size_limit has it
+     * ignored by the parent): 2 KiB, the example's JSON being about 30 KB. */
+    char *json = plant(f, "out.json", 700);
+    h.fsize_limit = 2048;
+    assert_int_equal(RUN_HOW(f, &h, "run", example("retail-banking.yaml"), "--json", "out.json",
+                             "-o", "report.xlsx", "-q"),
+                     3);
+    assert_contains(f->err, "cannot write 'out.json': ");
+    assert_contains(f->err, strerror(EFBIG));
+    assert_unchanged(f, "out.json", json);
+    assert_unchanged(f, "report.xlsx", report);
+    assert_work_holds(f, "out.json");
+    assert_false(has_temporary(f, "report.xlsx"));
+    free(report);
+    free(json);
+}
+
+/* More iterations than the memory at hand: refused before the simulation starts, exit 1
+ * (a model error: the scenario asks for what cannot be done), with how much is needed,
+ * how much there is and how many iterations would fit. An address-space limit of 1 GiB
+ * against the example's 20 million iterations, which need about 2.6 GB (2 x 6 initiatives
+ * x 2e7 x 8 bytes stored plus the statistics' copies); the default 20,000 iterations
+ * still run under it. */
+static void test_cli_memory_limit(void **state)
+{
+    fixture *f = *state;
+    if (UNDER_ASAN) {
+        print_message("AddressSanitizer cannot run under an address-space limit: skipped\n");
+        skip();
+    }
+    how h = {.as_limit = (rlim_t)1 << 30};
+    assert_int_equal(RUN_HOW(f, &h, "run", example("retail-banking.yaml"), "-n", "20000000",
+                             "--json", "out.json", "-o", "report.xlsx", "-q"),
+                     1);
+    assert_contains(f->err, "the simulation of 20000000 iterations needs about 2.");
+    assert_contains(f->err, "the address-space limit (ulimit -v) leaves");
+    assert_contains(f->err, "lower the iterations (-n or simulation.iterations) to ");
+    assert_work_holds(f, "");
+    assert_int_equal(RUN_HOW(f, &h, "run", example("retail-banking.yaml"), "--json", "out.json",
+                             "-o", "report.xlsx", "-q"),
+                     0);
+}
+
+/* Physical memory: 1000 initiatives (the loader's cap) of 1e8 iterations (the cap of -n)
+ * need 1000 x 2 x 1e8 x 8 bytes = 1.6 TB, more than any machine this runs on; refused at
+ * once, whatever the sanitizers. */
+static void test_cli_memory_physical(void **state)
+{
+    fixture *f = *state;
+    size_t cap = 1 << 16;
+    char *text = malloc(cap * 16);
+    assert_non_null(text);
+    int n = snprintf(text, cap * 16,
+                     "cxroi: 1\nname: Many\ncurrency: EUR\nhorizon: 3\ndiscount_rate: 0.0735\n"
+                     "segments:\n  - {id: s, customers: 10, revenue_per_customer: 5,"
+                     " margin: 0.3, retention: 0.8}\ninitiatives:\n");
+    for (int i = 0; i < 1000; i++)
+        n += snprintf(text + n, cap * 16 - (size_t)n,
+                      "  - {id: i%d, costs: {upfront: {dist: uniform, min: 1, max: 2}},"
+                      " effects: {s: {retention: 0.01}}}\n",
+                      i);
+    write_file(f, "many.yaml", text);
+    free(text);
+    assert_int_equal(RUN(f, "run", "many.yaml", "-n", "100000000", "-q"), 1);
+    assert_contains(f->err, "the simulation of 100000000 iterations needs about 1");
+    assert_contains(f->err, " TB");
+    assert_work_holds(f, "many.yaml");
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* init */
 
 static void test_cli_init(void **state)
@@ -1159,6 +1444,12 @@ int main(void)
         T(test_cli_json_unwritable),
         T(test_cli_json_file_size_limit),
         T(test_cli_json_not_regular_file),
+        T(test_cli_signal_while_simulating),
+        T(test_cli_signal_while_writing),
+        T(test_cli_read_only_directory),
+        T(test_cli_xlsx_file_size_limit),
+        T(test_cli_memory_limit),
+        T(test_cli_memory_physical),
         T(test_cli_init),
         T(test_cli_init_models),
     };

@@ -78,4 +78,56 @@ cxroi_error cxroi_atomic_commit(cxroi_atomic_file *file);
  */
 void cxroi_atomic_abort(cxroi_atomic_file *file);
 
+/**
+ * @name Temporary files removed on a fatal signal
+ *
+ * A process killed while it writes (SIGINT, SIGTERM, ...) runs no cleanup code, so the
+ * temporary file of cxroi_atomic_open() would stay behind. Every such file is therefore
+ * registered, from its creation until it is renamed or removed, in a process-wide table
+ * of fixed size; a program's signal handler calls cxroi_atomic_remove_pending(), which
+ * only unlinks, and then re-raises the signal. The table is the one piece of static
+ * state of the library: signals are process-wide. It is lock-free (C11 atomics), so
+ * safe from any thread and from a signal handler.
+ *
+ * A path longer than CXROI_ATOMIC_PATH_MAX - 1 bytes, or one more file while
+ * CXROI_ATOMIC_MAX_PENDING are pending, is still written atomically but not removed by a
+ * signal. Relative paths are resolved at removal: a program that changes its working
+ * directory while a file is pending must register absolute paths.
+ * @{
+ */
+
+/** Temporary files that can be registered at once. */
+#define CXROI_ATOMIC_MAX_PENDING 16
+
+/** Longest registered path, in bytes with the terminating NUL (Linux's PATH_MAX). */
+#define CXROI_ATOMIC_PATH_MAX 4096
+
+/**
+ * @brief Register @p path (a temporary file the caller just created) for removal by
+ *        cxroi_atomic_remove_pending(). cxroi_atomic_open() does this for its own files;
+ *        other writers of temporary files may too.
+ * @return A slot number for cxroi_atomic_unregister(), or -1 when the path is too long
+ *         or the table is full (the file is then not removed on a signal).
+ */
+int cxroi_atomic_register(const char *path);
+
+/**
+ * @brief Forget slot @p slot (from cxroi_atomic_register(); -1 is accepted and ignored).
+ *        Call it after the file was renamed or removed, never before: a signal in
+ *        between then finds a name that is gone, which is harmless, instead of a file
+ *        that is left behind.
+ */
+void cxroi_atomic_unregister(int slot);
+
+/**
+ * @brief Remove every registered temporary file. Async-signal-safe (unlink() and
+ *        lock-free atomics only): meant for a handler of SIGINT, SIGTERM, SIGHUP, which
+ *        then re-raises the signal with its default action. A slot removed here is
+ *        never reused, so a writer racing with the handler cannot lose its file to it.
+ *        Preserves errno.
+ */
+void cxroi_atomic_remove_pending(void);
+
+/** @} */
+
 #endif /* CXROI_ATOMIC_H */

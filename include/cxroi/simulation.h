@@ -105,8 +105,10 @@ typedef struct cxroi_simulation {
  * @param[in,out] diag Receives errors (e.g. correlations that cannot be honoured).
  * @param[out] out The results, to be freed with cxroi_simulation_free().
  * @return CXROI_OK; CXROI_ERROR_SCENARIO (correlations), CXROI_ERROR_MODEL (an iteration
- *         could not be evaluated), CXROI_ERROR_NOMEM, CXROI_ERROR_LIMIT (too much memory
- *         needed), CXROI_ERROR_ARGUMENT.
+ *         could not be evaluated), CXROI_ERROR_NOMEM, CXROI_ERROR_LIMIT (the run needs
+ *         more memory than cxroi_simulation_memory_at_hand(): refused before anything is
+ *         allocated, with an error in @p diag saying how much and how many iterations
+ *         would fit), CXROI_ERROR_ARGUMENT.
  */
 cxroi_error cxroi_simulation_run(const cxroi_scenario *scenario, const cxroi_sim_options *options,
                                  cxroi_diag *diag, cxroi_simulation **out);
@@ -128,5 +130,42 @@ void cxroi_summary_compute(const double *x, size_t n, double *scratch, cxroi_sum
  *        the memory at hand before starting.
  */
 size_t cxroi_simulation_memory(const cxroi_scenario *scenario, size_t iterations);
+
+/**
+ * @brief Peak bytes of a whole run on @p threads threads: the stored samples of
+ *        cxroi_simulation_memory(), each statistics thread's scratch (two copies of an
+ *        initiative's NPVs and the ranks of the kept iterations), each worker's block of
+ *        sampled values and the portfolio's sums. What cxroi_simulation_run() checks
+ *        against cxroi_simulation_memory_at_hand() before it allocates anything.
+ * @param[in] threads Threads of the run, as cxroi_simulation_run() resolves them
+ *            (0 counts as 1).
+ * @return The estimate; SIZE_MAX when it does not fit a size_t.
+ */
+size_t cxroi_simulation_memory_peak(const cxroi_scenario *scenario, size_t iterations,
+                                    unsigned threads);
+
+/** Which limit cxroi_simulation_memory_at_hand() found tightest. */
+typedef enum cxroi_memory_limit {
+    CXROI_MEMORY_UNKNOWN,  /**< Nothing could be measured: SIZE_MAX is returned. */
+    CXROI_MEMORY_PHYSICAL, /**< Available physical memory (Linux MemAvailable, else the
+                                free pages of sysconf(_SC_AVPHYS_PAGES)). */
+    CXROI_MEMORY_ADDRESS,  /**< Headroom under RLIMIT_AS (`ulimit -v`). */
+    CXROI_MEMORY_DATA,     /**< Headroom under RLIMIT_DATA (`ulimit -d`). */
+    CXROI_MEMORY_CGROUP    /**< Headroom under the memory limit of the process's control
+                                group (a container), which MemAvailable does not see. */
+} cxroi_memory_limit;
+
+/**
+ * @brief Bytes this process can still allocate: the least of the available physical
+ *        memory, the headroom under its control group's memory limit (Linux) and, when
+ *        they are set, the headroom under RLIMIT_AS and RLIMIT_DATA
+ *        (the limit less what the process already maps), each of the last two less
+ *        @p threads thread stacks and malloc arenas (reserved address space that is
+ *        counted against those limits).
+ * @param[in] threads Threads the run will start.
+ * @param[out] limit Which limit was the tightest (may be NULL).
+ * @return The bytes; SIZE_MAX when nothing could be measured.
+ */
+size_t cxroi_simulation_memory_at_hand(unsigned threads, cxroi_memory_limit *limit);
 
 #endif /* CXROI_SIMULATION_H */
