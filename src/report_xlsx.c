@@ -2799,6 +2799,8 @@ cxroi_error cxroi_report_xlsx_save(const cxroi_analysis *analysis, const cxroi_d
         cxroi_atomic_abort(f);
         return CXROI_ERROR_IO;
     }
+    /* A signal from here on removes the scratch workbook too. */
+    int slot = cxroi_atomic_register(tpl);
     close(fd);
     err = cxroi_report_xlsx_write(analysis, diag, tpl, options);
     if (err == CXROI_OK) {
@@ -2807,6 +2809,7 @@ cxroi_error cxroi_report_xlsx_save(const cxroi_analysis *analysis, const cxroi_d
     }
     int e = errno;
     unlink(tpl);
+    cxroi_atomic_unregister(slot);
     errno = e;
     if (err != CXROI_OK) {
         cxroi_atomic_abort(f);
