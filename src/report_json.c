@@ -55,6 +55,15 @@ static json_t *array_of(const double *x, size_t n)
     return a;
 }
 
+/* A new object for a builder; out of memory poisons the build through *ok. */
+static json_t *new_object(bool *ok)
+{
+    json_t *o = json_object();
+    if (!o)
+        *ok = false;
+    return o;
+}
+
 /* Every json_object_set_new() of a builder goes through here, so a single failure
  * (out of memory) poisons the object and is caught once at the end. */
 static void set(json_t *obj, const char *key, json_t *value, bool *ok)
@@ -65,11 +74,9 @@ static void set(json_t *obj, const char *key, json_t *value, bool *ok)
 
 static json_t *metrics_object(const cxroi_metrics *m, bool full, bool *ok)
 {
-    json_t *o = json_object();
-    if (!o) {
-        *ok = false;
+    json_t *o = new_object(ok);
+    if (!o)
         return NULL;
-    }
     set(o, "npv", number(m->npv), ok);
     set(o, "irr", maybe(m->irr.exists, m->irr.rate), ok);
     if (full) {
@@ -92,11 +99,9 @@ static json_t *metrics_object(const cxroi_metrics *m, bool full, bool *ok)
 
 static json_t *summary_object(const cxroi_summary *m, bool *ok)
 {
-    json_t *o = json_object();
-    if (!o) {
-        *ok = false;
+    json_t *o = new_object(ok);
+    if (!o)
         return NULL;
-    }
     set(o, "mean", number(m->mean), ok);
     set(o, "sd", number(m->sd), ok);
     set(o, "p5", number(m->p5), ok);
@@ -111,11 +116,9 @@ static json_t *summary_object(const cxroi_summary *m, bool *ok)
 static json_t *simulation_object(const cxroi_analysis *a, size_t i, bool *ok)
 {
     const cxroi_sim_initiative *r = &a->simulation->initiatives[i];
-    json_t *o = json_object();
-    if (!o) {
-        *ok = false;
+    json_t *o = new_object(ok);
+    if (!o)
         return NULL;
-    }
     set(o, "npv", summary_object(&r->npv, ok), ok);
     set(o, "roi", r->has_roi ? summary_object(&r->roi, ok) : json_null(), ok);
     set(o, "prob_npv_positive", number(r->prob_npv_positive), ok);
@@ -158,11 +161,9 @@ static json_t *initiative_object(const cxroi_analysis *a, size_t i, bool *ok)
     const cxroi_initiative *in = &a->scenario->initiatives[i];
     const cxroi_deterministic *d = &a->initiatives[i];
     size_t n = (size_t)a->scenario->horizon + 1;
-    json_t *o = json_object();
-    if (!o) {
-        *ok = false;
+    json_t *o = new_object(ok);
+    if (!o)
         return NULL;
-    }
     set(o, "id", string(in->id), ok);
     set(o, "name", string(in->name ? in->name : in->id), ok);
     set(o, "kind", json_string(in->kind == CXROI_INITIATIVE_OTHER ? "other" : "cx"), ok);
@@ -233,11 +234,9 @@ static json_t *segment_object(const cxroi_analysis *a, size_t k, bool *ok)
 {
     const cxroi_segment *seg = &a->scenario->segments[k];
     const cxroi_segment_economics *e = &a->segments[k];
-    json_t *o = json_object();
-    if (!o) {
-        *ok = false;
+    json_t *o = new_object(ok);
+    if (!o)
         return NULL;
-    }
     set(o, "id", string(seg->id), ok);
     set(o, "name", string(seg->name ? seg->name : seg->id), ok);
     set(o, "customers", number(e->customers), ok);
@@ -286,11 +285,9 @@ static json_t *portfolio_object(const cxroi_analysis *a, bool *ok)
     const cxroi_portfolio *p = a->portfolio;
     const cxroi_scenario *s = a->scenario;
     const cxroi_portfolio_spec *spec = &s->portfolio;
-    json_t *o = json_object();
-    if (!o) {
-        *ok = false;
+    json_t *o = new_object(ok);
+    if (!o)
         return NULL;
-    }
     set(o, "budget", maybe(p->has_budget, p->budget), ok);
     set(o, "max_loss_probability",
         maybe(spec->has_max_loss_probability, spec->max_loss_probability), ok);
@@ -423,11 +420,9 @@ static json_t *value_matrix_object(const cxroi_analysis *a, bool *ok)
 
 static json_t *warning_object(const cxroi_diag_entry *e, bool *ok)
 {
-    json_t *o = json_object();
-    if (!o) {
-        *ok = false;
+    json_t *o = new_object(ok);
+    if (!o)
         return NULL;
-    }
     set(o, "file", string(e->file), ok);
     set(o, "line", e->line > 0 ? json_integer(e->line) : json_null(), ok);
     set(o, "column", e->line > 0 && e->column > 0 ? json_integer(e->column) : json_null(),
