@@ -1,6 +1,7 @@
 /* The deterministic model of SPEC.md: customers, contribution, cash flows and metrics. */
 #include "cxroi/model.h"
 #include "cxroi/sbg.h"
+#include "model_lanes.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -27,26 +28,52 @@ const cxroi_adjust CXROI_ADJUST_NONE = {1.0, 1.0, 1.0};
 #define MODEL_BREAK_EVEN_EPSREL 1e-13
 #define MODEL_BREAK_EVEN_MAX_ITER 200
 
-/* Baseline of one segment for one vector of values. */
+/*
+ * Lanes. The model is evaluated for `lanes` vectors of values at once (the Monte Carlo
+ * engine's iterations; one for the deterministic case). Every per-value quantity is an
+ * array with one element per lane, year-major: x[t * W + k] for year t and lane k, W
+ * the workspace's width. The innermost loop of every computation runs over the lanes,
+ * with no branch that depends on a lane, so the compiler vectorises it; each lane goes
+ * through exactly the operations, in the order, the single evaluation does, so a lane's
+ * result does not depend on its neighbours or on the number of lanes.
+ */
+
+/*
+ * The lanes' loops are compiled for the machine they run on: on x86-64 with GCC each
+ * entry point is cloned for AVX2 (four lanes per instruction) besides the baseline
+ * SSE2 (two), and the dynamic loader picks the clone the processor supports. The
+ * helpers are inlined into each clone. Floating-point contraction is off, so every
+ * clone rounds the same operations the same way: results do not depend on the clone.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define LANES_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define LANES_CLONES
+#endif
+#if defined(__GNUC__)
+#define LANES_INLINE static inline __attribute__((always_inline))
+#else
+#define LANES_INLINE static inline
+#endif
+
+/* Baseline of one segment, per lane. */
 typedef struct model_segment {
     bool sbg;
-    double customers; /* N_0 */
-    double revenue;
-    double margin;
-    double cost_to_serve;
-    double acquisitions;
-    double m;         /* revenue * margin - cost_to_serve */
-    double retention; /* constant retention r */
-    double *n;        /* N_t, t = 0..H (all cohorts) */
+    double tenure;
+    /* Columns of the values (or of the workspace's zeros): N_0, revenue, margin, cost to
+     * serve, acquisitions, constant retention; valid during one evaluation. */
+    const double *customers, *revenue, *margin, *cost_to_serve, *acquisitions, *retention;
+    double *m;        /* revenue * margin - cost_to_serve [W] */
+    double *r_lo, *r_hi; /* sBG: the lowest and highest of r_base and r_age [W] */
+    double *n;        /* N_t, t = 0..H (all cohorts) [(H+1) W] */
     double *r_base;   /* sBG: retention of the existing base in year t, t = 1..H */
     double *r_age;    /* sBG: r(a) = (beta + a) / (alpha + beta + a), a = 0..H-1 */
     double *n_h;      /* Cohort sizes at H: [0] the existing base, [j] acquired in year j */
     double *value_h;  /* Value at H of one customer of each cohort (m * residual value) */
     /* The two residual values that need the hypergeometric function, for the alpha,
-     * beta and discount rate they were computed at: in a simulation these are usually
-     * fixed, and 2F1 would otherwise dominate the cost of an iteration. */
-    double cached_alpha, cached_beta, cached_d;
-    double cached_v_base, cached_v_top;
+     * beta and discount rate they were computed at, per lane: in a simulation these are
+     * usually fixed, and 2F1 would otherwise dominate the cost of an iteration. */
+    double *cached_alpha, *cached_beta, *cached_d, *cached_v_base, *cached_v_top;
     /* The last initiative evaluated: N'_t and the customers of N'_{t-1} still there at t
      * (valid when `touched`: the initiative acts on this segment). */
     double *n_with;
@@ -57,18 +84,37 @@ typedef struct model_segment {
 struct cxroi_model_workspace {
     int horizon;
     size_t n_segments;
-    size_t clamped;
+    size_t width;     /* W: the most lanes one evaluation takes */
+    size_t lanes;     /* lanes of the current baseline */
+    double *clamped;  /* retention rates clamped, per lane [W] */
     bool has_baseline;
     model_segment *segments;
-    double *cohorts; /* Scratch: cohort sizes with the initiative, H+1 */
-    double *discount;   /* 1/(1+d)^t, t = 0..H, of the current baseline */
-    double *benefit_pv; /* Last initiative: PV of its benefits per segment, then direct */
-    double *block;   /* All per-segment arrays */
+    double *zeros;      /* W zeros: the column of an absent parameter */
+    double *nans;       /* W NaNs: the column of an absent retention */
+    double *rate;       /* d per lane [W] */
+    double *cohorts;    /* Scratch: cohort sizes with the initiative [(H+1) W] */
+    double *total;      /* Scratch: customers with the initiative [W] */
+    double *discount;   /* 1/(1+d)^t, t = 0..H, of the current baseline [(H+1) W] */
+    double *effect;     /* Scratch: one effect's five changes times k [5 W] */
+    double *seg_pv;     /* Scratch: a segment's PV of benefits [W] */
+    double *seg_tv;     /* Scratch: a segment's terminal value [W] */
+    /* The last initiative: benefits B_t and costs per year [(H+1) W], terminal value
+     * [W], the PV of its benefits per segment then direct [(n_segments + 1) W]. */
+    double *benefits, *costs, *tv, *attr;
+    double *benefit_pv; /* Lane 0's attribution, contiguous (n_segments + 1) */
+    double *block;      /* Every array above */
 };
 
 static double value_of(const double *values, size_t param, double absent)
 {
     return param == CXROI_NONE ? absent : values[param];
+}
+
+/* The column of parameter @p param in lane-major values (stride between parameters). */
+static const double *column(const double *values, size_t stride, size_t param,
+                            const double *absent)
+{
+    return param == CXROI_NONE ? absent : values + param * stride;
 }
 
 /* sum_{k>=0} (b)_k / (c)_k x^k summed term by term. The term ratio
@@ -111,9 +157,11 @@ double cxroi_model_sbg_residual_value(double alpha, double beta, double age, dou
     return x * r.val;
 }
 
-cxroi_model_workspace *cxroi_model_workspace_alloc(const cxroi_scenario *scenario)
+cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *scenario,
+                                                        size_t width)
 {
-    if (!scenario || scenario->horizon < 1 || scenario->horizon > CXROI_MAX_HORIZON)
+    if (!scenario || scenario->horizon < 1 || scenario->horizon > CXROI_MAX_HORIZON ||
+        width < 1 || width > CXROI_MODEL_MAX_LANES)
         return NULL;
     cxroi_model_workspace *w = calloc(1, sizeof(*w));
     if (!w)
@@ -122,10 +170,14 @@ cxroi_model_workspace *cxroi_model_workspace_alloc(const cxroi_scenario *scenari
     size_t n_seg = scenario->n_segments;
     w->horizon = scenario->horizon;
     w->n_segments = n_seg;
-    /* Per segment: n, r_base, r_age, n_h, value_h, n_with, retained_with (H+1 each);
-     * plus the scratch cohorts, the discount factors (H+1) and the benefit attribution
-     * (n_seg + 1). */
-    w->block = calloc(7 * len * n_seg + 2 * len + n_seg + 1, sizeof(double));
+    w->width = width;
+    /* Per segment: n, r_base, r_age, n_h, value_h, n_with, retained_with ((H+1) W
+     * each), m, r_lo, r_hi and the five cached values (W each). Shared: cohorts, discount,
+     * benefits, costs ((H+1) W each); zeros, nans, rate, total, seg_pv, seg_tv, tv,
+     * clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv (n_seg + 1). */
+    size_t per_seg = 7 * len * width + 8 * width;
+    size_t count = per_seg * n_seg + 4 * len * width + 13 * width + (n_seg + 1) * (width + 1);
+    w->block = calloc(count, sizeof(double));
     w->segments = calloc(n_seg ? n_seg : 1, sizeof(*w->segments));
     if (!w->block || !w->segments) {
         cxroi_model_workspace_free(w);
@@ -134,20 +186,39 @@ cxroi_model_workspace *cxroi_model_workspace_alloc(const cxroi_scenario *scenari
     double *p = w->block;
     for (size_t s = 0; s < n_seg; s++) {
         model_segment *seg = &w->segments[s];
-        seg->n = p;
-        seg->r_base = p + len;
-        seg->r_age = p + 2 * len;
-        seg->n_h = p + 3 * len;
-        seg->value_h = p + 4 * len;
-        seg->n_with = p + 5 * len;
-        seg->retained_with = p + 6 * len;
-        seg->cached_alpha = seg->cached_beta = seg->cached_d = NAN; /* nothing cached */
-        p += 7 * len;
+        double **rows[] = {&seg->n,       &seg->r_base,       &seg->r_age,
+                           &seg->n_h,     &seg->value_h,      &seg->n_with,
+                           &seg->retained_with};
+        for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++, p += len * width)
+            *rows[r] = p;
+        double **lanes[] = {&seg->m,       &seg->r_lo,          &seg->r_hi,
+                            &seg->cached_alpha, &seg->cached_beta, &seg->cached_d,
+                            &seg->cached_v_base, &seg->cached_v_top};
+        for (size_t r = 0; r < sizeof lanes / sizeof lanes[0]; r++, p += width)
+            *lanes[r] = p;
+        for (size_t k = 0; k < width; k++) /* nothing cached */
+            seg->cached_alpha[k] = seg->cached_beta[k] = seg->cached_d[k] = NAN;
     }
-    w->cohorts = p;
-    w->discount = p + len;
-    w->benefit_pv = p + 2 * len;
+    double **rows[] = {&w->cohorts, &w->discount, &w->benefits, &w->costs};
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++, p += len * width)
+        *rows[r] = p;
+    double **lanes[] = {&w->zeros,  &w->nans,   &w->rate, &w->total,
+                        &w->seg_pv, &w->seg_tv, &w->tv,   &w->clamped};
+    for (size_t r = 0; r < sizeof lanes / sizeof lanes[0]; r++, p += width)
+        *lanes[r] = p;
+    w->effect = p;
+    p += 5 * width;
+    w->attr = p;
+    p += (n_seg + 1) * width;
+    w->benefit_pv = p;
+    for (size_t k = 0; k < width; k++)
+        w->nans[k] = NAN;
     return w;
+}
+
+cxroi_model_workspace *cxroi_model_workspace_alloc(const cxroi_scenario *scenario)
+{
+    return cxroi_model_workspace_alloc_lanes(scenario, 1);
 }
 
 void cxroi_model_workspace_free(cxroi_model_workspace *workspace)
@@ -161,7 +232,12 @@ void cxroi_model_workspace_free(cxroi_model_workspace *workspace)
 
 size_t cxroi_model_workspace_clamped(const cxroi_model_workspace *workspace)
 {
-    return workspace ? workspace->clamped : 0;
+    if (!workspace)
+        return 0;
+    double sum = 0.0;
+    for (size_t k = 0; k < workspace->width; k++)
+        sum += workspace->clamped[k];
+    return (size_t)sum;
 }
 
 cxroi_error cxroi_model_workspace_retention(const cxroi_model_workspace *workspace,
@@ -172,17 +248,19 @@ cxroi_error cxroi_model_workspace_retention(const cxroi_model_workspace *workspa
         return CXROI_ERROR_ARGUMENT;
     const model_segment *seg = &workspace->segments[segment];
     int horizon = workspace->horizon;
+    size_t w = workspace->width;
     retention[0] = NAN;
     for (int t = 1; t <= horizon; t++) {
-        /* Year t's aggregate retention: the share of the customers alive at its start
-         * still there at its end. Baseline: N_t - A_t of N_{t-1}. */
+        /* Year t's aggregate retention (lane 0): the share of the customers alive at its
+         * start still there at its end. Baseline: N_t - A_t of N_{t-1}. */
+        size_t now = (size_t)t * w, before = now - w;
         double kept, start;
         if (with_initiative && seg->touched) {
-            kept = seg->retained_with[t];
-            start = seg->n_with[t - 1];
+            kept = seg->retained_with[now];
+            start = seg->n_with[before];
         } else {
-            kept = seg->n[t] - seg->acquisitions;
-            start = seg->n[t - 1];
+            kept = seg->n[now] - seg->acquisitions[0];
+            start = seg->n[before];
         }
         retention[t] = start > 0.0 ? kept / start : NAN;
     }
@@ -210,14 +288,29 @@ static bool all_finite(const double *v, size_t n)
     return s == 0.0;
 }
 
-/* Baseline of a constant-retention segment: N_t = N_{t-1} r + A. */
-static void baseline_constant(model_segment *seg, int horizon)
+/* The first lane k < lanes whose flag is set, or `lanes`. */
+static size_t first_set(const unsigned char *flag, size_t lanes)
 {
-    double *n = seg->n;
-    n[0] = seg->customers;
-    for (int t = 1; t <= horizon; t++)
-        n[t] = n[t - 1] * seg->retention + seg->acquisitions;
-    seg->n_h[0] = n[horizon];
+    size_t k = 0;
+    while (k < lanes && !flag[k])
+        k++;
+    return k;
+}
+
+/* Baseline of a constant-retention segment: N_t = N_{t-1} r + A. */
+LANES_INLINE void baseline_constant(model_segment *seg, int horizon, size_t w, size_t lanes)
+{
+    double *restrict n = seg->n;
+    const double *restrict r = seg->retention, *restrict a = seg->acquisitions;
+    for (size_t k = 0; k < lanes; k++)
+        n[k] = seg->customers[k];
+    for (int t = 1; t <= horizon; t++) {
+        double *restrict now = n + (size_t)t * w;
+        const double *restrict before = now - w;
+        for (size_t k = 0; k < lanes; k++)
+            now[k] = before[k] * r[k] + a[k];
+    }
+    memcpy(seg->n_h, n + (size_t)horizon * w, lanes * sizeof(double));
 }
 
 /* Baseline of an sBG segment, cohort by cohort. Ages (checked against reference r2):
@@ -229,109 +322,186 @@ static void baseline_constant(model_segment *seg, int horizon)
  * age H - j, the number of renewals each has survived. The initiative loop repeats
  * exactly these operations in this order, so an initiative without effects gives
  * N' = N bit for bit. */
-static void baseline_sbg(model_segment *seg, int horizon, double *c)
+LANES_INLINE void baseline_sbg(model_segment *seg, int horizon, size_t w, size_t lanes, double *c)
 {
-    double *n = seg->n;
-    n[0] = seg->customers;
-    c[0] = seg->customers;
+    double *restrict n = seg->n;
+    for (size_t k = 0; k < lanes; k++)
+        n[k] = c[k] = seg->customers[k];
     for (int t = 1; t <= horizon; t++) {
-        double total = c[0] *= seg->r_base[t];
-        for (int j = 1; j < t; j++)
-            total += c[j] *= seg->r_age[t - 1 - j];
-        total += c[t] = seg->acquisitions;
-        n[t] = total;
+        double *restrict total = n + (size_t)t * w;
+        const double *restrict rb = seg->r_base + (size_t)t * w;
+        for (size_t k = 0; k < lanes; k++)
+            total[k] = c[k] *= rb[k];
+        for (int j = 1; j < t; j++) {
+            double *restrict cj = c + (size_t)j * w;
+            const double *restrict ra = seg->r_age + (size_t)(t - 1 - j) * w;
+            for (size_t k = 0; k < lanes; k++)
+                total[k] += cj[k] *= ra[k];
+        }
+        double *restrict ct = c + (size_t)t * w;
+        const double *restrict a = seg->acquisitions;
+        for (size_t k = 0; k < lanes; k++)
+            total[k] += ct[k] = a[k];
     }
-    memcpy(seg->n_h, c, ((size_t)horizon + 1) * sizeof(double));
+    memcpy(seg->n_h, c, ((size_t)horizon + 1) * w * sizeof(double));
+}
+
+/* Retention rates r(a) of an sBG segment for every lane: the base's r(tenure + t - 1)
+ * in year t and r(a) by age, computed for lane 0 and copied to every lane with the same
+ * alpha and beta (the usual case: fixed, or drawn once per iteration for all). */
+LANES_INLINE void sbg_rates(model_segment *seg, const double *alpha, const double *beta, int horizon,
+                      size_t w, size_t lanes)
+{
+    for (size_t k = 0; k < lanes; k++) {
+        bool same = k > 0 && alpha[k] == alpha[0] && beta[k] == beta[0];
+        for (int t = 1; t <= horizon; t++) {
+            size_t at = (size_t)t * w + k, age = (size_t)(t - 1) * w + k;
+            seg->r_base[at] = same ? seg->r_base[at - k]
+                                   : cxroi_sbg_retention(alpha[k], beta[k], seg->tenure + t - 1);
+            seg->r_age[age] = same ? seg->r_age[age - k]
+                                   : cxroi_sbg_retention(alpha[k], beta[k], t - 1);
+        }
+        seg->r_base[k] = seg->r_base[w + k];
+        double lo = seg->r_base[w + k], hi = lo;
+        for (int t = 1; t <= horizon; t++) {
+            double a = seg->r_base[(size_t)t * w + k], b = seg->r_age[(size_t)(t - 1) * w + k];
+            lo = fmin(lo, fmin(a, b));
+            hi = fmax(hi, fmax(a, b));
+        }
+        seg->r_lo[k] = lo;
+        seg->r_hi[k] = hi;
+    }
+}
+
+/* Value at H of one customer of each cohort of an sBG segment (customer equity). Base
+ * cohort: age tenure + H. Year j's cohort: age H - j, i.e. ages H-1 .. 0. Only V(H-1)
+ * needs the hypergeometric function: the others follow from V(a) = x (1 + r(a) V(a+1))
+ * (the first renewal peeled off the sum), run downward, where each step multiplies an
+ * earlier error by x r(a) < 1: stable, about one rounding per step. */
+LANES_INLINE void sbg_values(model_segment *seg, const double *alpha, const double *beta,
+                       const double *d, int horizon, size_t w, size_t lanes)
+{
+    for (size_t k = 0; k < lanes; k++) {
+        if (!(alpha[k] == seg->cached_alpha[k] && beta[k] == seg->cached_beta[k] &&
+              d[k] == seg->cached_d[k])) {
+            seg->cached_v_base[k] =
+                cxroi_model_sbg_residual_value(alpha[k], beta[k], seg->tenure + horizon, d[k]);
+            seg->cached_v_top[k] = cxroi_model_sbg_residual_value(alpha[k], beta[k], horizon - 1, d[k]);
+            seg->cached_alpha[k] = alpha[k];
+            seg->cached_beta[k] = beta[k];
+            seg->cached_d[k] = d[k];
+        }
+        double m = seg->m[k], v = seg->cached_v_top[k];
+        double x = 1.0 / (1.0 + d[k]);
+        seg->value_h[k] = m * seg->cached_v_base[k];
+        seg->value_h[w + k] = m * v;
+        for (int j = 2; j <= horizon; j++) {
+            v = x * (1.0 + seg->r_age[(size_t)(horizon - j) * w + k] * v); /* age H - j */
+            seg->value_h[(size_t)j * w + k] = m * v;
+        }
+    }
+}
+
+LANES_CLONES cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenario, const double *values,
+                                       size_t stride, size_t lanes,
+                                       cxroi_model_workspace *workspace, size_t *bad_lane)
+{
+    if (bad_lane)
+        *bad_lane = 0;
+    if (!fits(scenario, workspace) || !values || lanes < 1 || lanes > workspace->width ||
+        stride < lanes)
+        return CXROI_ERROR_ARGUMENT;
+    cxroi_model_workspace *w = workspace;
+    w->has_baseline = false;
+    w->lanes = lanes;
+    int horizon = scenario->horizon;
+    size_t width = w->width, len = (size_t)horizon + 1;
+    unsigned char bad[CXROI_MODEL_MAX_LANES] = {0};
+    const double *d = values + scenario->discount_rate * stride;
+    bool equity = scenario->terminal_value == CXROI_TERMINAL_CUSTOMER_EQUITY;
+    /* Discount factors 1/(1+d)^t as the running product cxroi_model_present_values()
+     * uses, so the attribution of benefits to segments reconciles with PV benefits. */
+    for (size_t k = 0; k < lanes; k++) {
+        bad[k] |= !isfinite(d[k]) || !(d[k] > -1.0);
+        w->rate[k] = d[k];
+        double v_d = 1.0 / (1.0 + d[k]), f_d = 1.0;
+        for (int t = 0; t <= horizon; t++) {
+            w->discount[(size_t)t * width + k] = f_d;
+            if (t < horizon)
+                f_d *= v_d;
+        }
+    }
+    for (size_t s = 0; s < scenario->n_segments; s++) {
+        const cxroi_segment *spec = &scenario->segments[s];
+        model_segment *seg = &w->segments[s];
+        const double *zero = w->zeros;
+        seg->customers = column(values, stride, spec->customers, zero);
+        seg->revenue = column(values, stride, spec->revenue_per_customer, zero);
+        seg->margin = column(values, stride, spec->margin, zero);
+        seg->cost_to_serve = column(values, stride, spec->cost_to_serve, zero);
+        seg->acquisitions = column(values, stride, spec->acquisitions_per_year, zero);
+        seg->retention = column(values, stride, spec->retention, w->nans);
+        seg->sbg = spec->retention_kind != CXROI_RETENTION_CONSTANT;
+        seg->tenure = spec->tenure;
+        for (size_t k = 0; k < lanes; k++) {
+            /* m = revenue * margin - cost_to_serve */
+            double m = seg->m[k] = seg->revenue[k] * seg->margin[k] - seg->cost_to_serve[k];
+            double n0 = seg->customers[k], a = seg->acquisitions[k];
+            bad[k] |= !isfinite(m) || !isfinite(n0) || !isfinite(a) || n0 < 0.0 || a < 0.0;
+        }
+        if (!seg->sbg) {
+            const double *r = seg->retention;
+            for (size_t k = 0; k < lanes; k++)
+                bad[k] |= !(r[k] >= 0.0 && r[k] <= 1.0);
+            baseline_constant(seg, horizon, width, lanes);
+            /* A customer alive at H is worth m sum_k r^k/(1+d)^(k+1) = m / (1 + d - r),
+             * infinite when r >= 1 + d (kept: only an error if an initiative uses it). */
+            if (equity) {
+                for (size_t k = 0; k < lanes; k++) {
+                    double den = 1.0 + d[k] - r[k];
+                    seg->value_h[k] = den > 0.0 ? seg->m[k] / den : INFINITY;
+                }
+            }
+        } else {
+            const double *alpha = column(values, stride, spec->sbg_alpha, w->nans);
+            const double *beta = column(values, stride, spec->sbg_beta, w->nans);
+            bool bad_tenure = spec->tenure < 0;
+            for (size_t k = 0; k < lanes; k++)
+                bad[k] |= !(alpha[k] > 0.0 && beta[k] > 0.0 && isfinite(alpha[k]) &&
+                            isfinite(beta[k])) || bad_tenure;
+            size_t k0 = first_set(bad, lanes);
+            if (k0 < lanes) {
+                /* Rates from a bad alpha or beta would only spread NaNs: stop here. */
+                if (bad_lane)
+                    *bad_lane = k0;
+                return CXROI_ERROR_MODEL;
+            }
+            sbg_rates(seg, alpha, beta, horizon, width, lanes);
+            baseline_sbg(seg, horizon, width, lanes, w->cohorts);
+            if (equity)
+                sbg_values(seg, alpha, beta, d, horizon, width, lanes);
+        }
+        for (size_t k = 0; k < lanes; k++) {
+            double sum = 0.0;
+            for (size_t t = 0; t < len; t++)
+                sum += seg->n[t * width + k] * 0.0;
+            bad[k] |= sum != 0.0;
+        }
+    }
+    size_t k0 = first_set(bad, lanes);
+    if (k0 < lanes) {
+        if (bad_lane)
+            *bad_lane = k0;
+        return CXROI_ERROR_MODEL;
+    }
+    w->has_baseline = true;
+    return CXROI_OK;
 }
 
 cxroi_error cxroi_model_baseline(const cxroi_scenario *scenario, const double *values,
                                  cxroi_model_workspace *workspace)
 {
-    if (!fits(scenario, workspace) || !values)
-        return CXROI_ERROR_ARGUMENT;
-    cxroi_model_workspace *w = workspace;
-    w->has_baseline = false;
-    int horizon = scenario->horizon;
-    double d = values[scenario->discount_rate];
-    if (!isfinite(d) || !(d > -1.0))
-        return CXROI_ERROR_MODEL;
-    bool equity = scenario->terminal_value == CXROI_TERMINAL_CUSTOMER_EQUITY;
-    /* Discount factors 1/(1+d)^t as the running product cxroi_model_present_values()
-     * uses, so the attribution of benefits to segments reconciles with PV benefits. */
-    double v_d = 1.0 / (1.0 + d), f_d = 1.0;
-    for (int t = 0; t <= horizon; t++) {
-        w->discount[t] = f_d;
-        if (t < horizon)
-            f_d *= v_d;
-    }
-    for (size_t s = 0; s < scenario->n_segments; s++) {
-        const cxroi_segment *spec = &scenario->segments[s];
-        model_segment *seg = &w->segments[s];
-        seg->customers = value_of(values, spec->customers, 0.0);
-        seg->revenue = value_of(values, spec->revenue_per_customer, 0.0);
-        seg->margin = value_of(values, spec->margin, 0.0);
-        seg->cost_to_serve = value_of(values, spec->cost_to_serve, 0.0);
-        seg->acquisitions = value_of(values, spec->acquisitions_per_year, 0.0);
-        /* m = revenue * margin - cost_to_serve */
-        seg->m = seg->revenue * seg->margin - seg->cost_to_serve;
-        if (!isfinite(seg->m) || !isfinite(seg->customers) || !isfinite(seg->acquisitions) ||
-            seg->customers < 0.0 || seg->acquisitions < 0.0)
-            return CXROI_ERROR_MODEL;
-        seg->sbg = spec->retention_kind != CXROI_RETENTION_CONSTANT;
-        if (!seg->sbg) {
-            seg->retention = value_of(values, spec->retention, NAN);
-            if (!(seg->retention >= 0.0 && seg->retention <= 1.0))
-                return CXROI_ERROR_MODEL;
-            baseline_constant(seg, horizon);
-            /* A customer alive at H is worth m sum_k r^k/(1+d)^(k+1) = m / (1 + d - r),
-             * infinite when r >= 1 + d (kept: only an error if an initiative uses it). */
-            if (equity) {
-                double den = 1.0 + d - seg->retention;
-                seg->value_h[0] = den > 0.0 ? seg->m / den : INFINITY;
-            }
-        } else {
-            double alpha = value_of(values, spec->sbg_alpha, NAN);
-            double beta = value_of(values, spec->sbg_beta, NAN);
-            if (!(alpha > 0.0 && beta > 0.0 && isfinite(alpha) && isfinite(beta)) ||
-                spec->tenure < 0)
-                return CXROI_ERROR_MODEL;
-            double tenure = spec->tenure;
-            for (int t = 1; t <= horizon; t++) {
-                seg->r_base[t] = cxroi_sbg_retention(alpha, beta, tenure + t - 1);
-                seg->r_age[t - 1] = cxroi_sbg_retention(alpha, beta, t - 1);
-            }
-            seg->r_base[0] = seg->r_base[1];
-            baseline_sbg(seg, horizon, w->cohorts);
-            if (equity) {
-                /* Base cohort: age tenure + H. Year j's cohort: age H - j, i.e. ages
-                 * H-1 .. 0. Only V(H-1) needs the hypergeometric function: the others
-                 * follow from V(a) = x (1 + r(a) V(a+1)) (the first renewal peeled off
-                 * the sum), run downward, where each step multiplies an earlier error by
-                 * x r(a) < 1: stable, about one rounding per step. */
-                if (!(alpha == seg->cached_alpha && beta == seg->cached_beta &&
-                      d == seg->cached_d)) {
-                    seg->cached_v_base =
-                        cxroi_model_sbg_residual_value(alpha, beta, tenure + horizon, d);
-                    seg->cached_v_top = cxroi_model_sbg_residual_value(alpha, beta, horizon - 1, d);
-                    seg->cached_alpha = alpha;
-                    seg->cached_beta = beta;
-                    seg->cached_d = d;
-                }
-                seg->value_h[0] = seg->m * seg->cached_v_base;
-                double v = seg->cached_v_top;
-                double x = 1.0 / (1.0 + d);
-                seg->value_h[1] = seg->m * v;
-                for (int j = 2; j <= horizon; j++) {
-                    v = x * (1.0 + seg->r_age[horizon - j] * v); /* age horizon - j */
-                    seg->value_h[j] = seg->m * v;
-                }
-            }
-        }
-        if (!all_finite(seg->n, (size_t)horizon + 1))
-            return CXROI_ERROR_MODEL;
-    }
-    w->has_baseline = true;
-    return CXROI_OK;
+    return cxroi_model_lanes_baseline(scenario, values, 1, 1, workspace, NULL);
 }
 
 /* Ramp g_t = 0 for t <= start; min(1, (t - start) / ramp_years); 1 when ramp_years = 0. */
@@ -345,100 +515,362 @@ static double ramp(const cxroi_initiative *ini, int t)
     return g < 1.0 ? g : 1.0;
 }
 
-/* The effects on one segment, already multiplied by the effect scale k. */
+/* The effects on one segment, already multiplied by the effect scale k, per lane. */
 typedef struct model_effect {
     bool has_retention, has_churn;
-    double retention, churn, revenue, cost_to_serve, acquisitions;
+    const double *retention, *churn, *revenue, *cost_to_serve, *acquisitions;
 } model_effect;
 
-/* retention' = clamp(r + dRet g, 0, 1), or 1 - (1 - r)(1 + dChurn g) clamped. With g = 0
- * the rate is r itself (1 - (1 - r) is not always r in floating point). */
-static double retention_with(const model_effect *e, double r, double g, size_t *clamped)
+/* Retention with the initiative, unclamped: r + dRet g, or 1 - (1 - r)(1 + dChurn g). */
+LANES_INLINE double rate_with(bool retention, double r, double change, double g)
 {
-    if (g == 0.0)
-        return r;
-    double x;
-    if (e->has_retention)
-        x = r + e->retention * g;
-    else if (e->has_churn)
-        x = 1.0 - (1.0 - r) * (1.0 + e->churn * g);
-    else
-        return r;
-    if (x < 0.0) {
-        ++*clamped;
-        return 0.0;
-    }
-    if (x > 1.0) {
-        ++*clamped;
-        return 1.0;
-    }
-    return x;
+    return retention ? r + change * g : 1.0 - (1.0 - r) * (1.0 + change * g);
 }
 
-/* Contribution per customer with the initiative in a year of ramp g:
- * m' = revenue (1 + dRev g) margin - cts (1 + dCts g). */
-static double contribution_with(const model_segment *seg, const model_effect *e, double g)
+/* x clamped to [0, 1]; *count counts the rates that were outside (a double, so that
+ * the loops around it vectorise without 64-bit integer compares; exact to 2^53). */
+LANES_INLINE double clamp01(double x, double *count)
 {
-    return seg->revenue * (1.0 + e->revenue * g) * seg->margin -
-           seg->cost_to_serve * (1.0 + e->cost_to_serve * g);
+    *count += (x < 0.0 ? 1.0 : 0.0) + (x > 1.0 ? 1.0 : 0.0);
+    x = x > 0.0 ? x : 0.0; /* the forms of the max and min instructions */
+    return x < 1.0 ? x : 1.0;
 }
 
-/* Adds sum_t (N'_{t-1} m'_t - N_{t-1} m) of one segment to benefits[t] and returns the
- * segment's terminal value (N'_H - N_H) * value at H (0 without customer equity).
- * *pv receives the segment's own part, sum_t (N'_{t-1} m'_t - N_{t-1} m) / (1+d)^t, for
- * the value matrix (the same increments, so the parts add up to the benefits). */
-static double segment_flows(const double *ramp_g, model_segment *seg,
-                            const model_effect *e, int horizon, bool equity,
-                            cxroi_model_workspace *w, double *benefits, double *pv)
+/* Whether an effect changes the retention rates in a year of ramp g. With g = 0 the
+ * rate is r itself (1 - (1 - r) is not always r in floating point). */
+LANES_INLINE bool changes_rates(const model_effect *e, double g)
 {
-    const double *n = seg->n, *disc = w->discount;
+    return g != 0.0 && (e->has_retention || e->has_churn);
+}
+
+/*
+ * Customers of one year through the year's retention with the initiative, lane by lane:
+ * out[k] = in[k] * r'[k] with r' = clamp(r + dRet g, 0, 1) or clamp(1 - (1 - r)(1 +
+ * dChurn g), 0, 1). clamped[k] counts the rates clamped in lane k.
+ */
+LANES_INLINE void survive(const model_effect *e, double g, const double *restrict r,
+                          const double *restrict in, double *restrict out,
+                          double *restrict clamped, size_t lanes)
+{
+    if (!changes_rates(e, g)) {
+        for (size_t k = 0; k < lanes; k++)
+            out[k] = in[k] * r[k];
+    } else if (e->has_retention) {
+        const double *restrict dr = e->retention;
+        for (size_t k = 0; k < lanes; k++)
+            out[k] = in[k] * clamp01(rate_with(true, r[k], dr[k], g), &clamped[k]);
+    } else {
+        const double *restrict dc = e->churn;
+        for (size_t k = 0; k < lanes; k++)
+            out[k] = in[k] * clamp01(rate_with(false, r[k], dc[k], g), &clamped[k]);
+    }
+}
+
+/*
+ * Whether no lane can have a rate clamped in a year of ramp g, given each lane's lowest
+ * and highest baseline rate: the rate with the initiative is a linear function of r
+ * rounded monotonically, so its extremes are at lo and hi.
+ */
+LANES_INLINE bool rates_in_range(const model_effect *e, double g, const double *restrict lo,
+                           const double *restrict hi, size_t lanes)
+{
+    const double *restrict change = e->has_retention ? e->retention : e->churn;
+    int out = 0;
+    for (size_t k = 0; k < lanes; k++) {
+        double a = rate_with(e->has_retention, lo[k], change[k], g);
+        double b = rate_with(e->has_retention, hi[k], change[k], g);
+        out |= (a < 0.0) | (a > 1.0) | (b < 0.0) | (b > 1.0) | (a != a) | (b != b);
+    }
+    return !out;
+}
+
+/* As survive() on a cohort in place, adding the survivors to total[k]; with
+ * `in_range` (rates_in_range() said so) the clamp is left out, as it would change
+ * nothing. */
+LANES_INLINE void survive_add(const model_effect *e, double g, const double *restrict r,
+                        double *restrict cohort, double *restrict total,
+                        double *restrict clamped, bool in_range, size_t lanes)
+{
+    if (!changes_rates(e, g)) {
+        for (size_t k = 0; k < lanes; k++)
+            total[k] += cohort[k] *= r[k];
+    } else if (in_range && e->has_retention) {
+        const double *restrict dr = e->retention;
+        for (size_t k = 0; k < lanes; k++)
+            total[k] += cohort[k] *= rate_with(true, r[k], dr[k], g);
+    } else if (in_range) {
+        const double *restrict dc = e->churn;
+        for (size_t k = 0; k < lanes; k++)
+            total[k] += cohort[k] *= rate_with(false, r[k], dc[k], g);
+    } else if (e->has_retention) {
+        const double *restrict dr = e->retention;
+        for (size_t k = 0; k < lanes; k++)
+            total[k] += cohort[k] *= clamp01(rate_with(true, r[k], dr[k], g), &clamped[k]);
+    } else {
+        const double *restrict dc = e->churn;
+        for (size_t k = 0; k < lanes; k++)
+            total[k] += cohort[k] *= clamp01(rate_with(false, r[k], dc[k], g), &clamped[k]);
+    }
+}
+
+/*
+ * The benefit of year t from one segment, per lane: N'_{t-1} m'_t - N_{t-1} m with
+ * m' = revenue (1 + dRev g) margin - cts (1 + dCts g), added to benefits and, discounted,
+ * to the segment's PV.
+ */
+LANES_INLINE void year_increment(const model_segment *seg, const model_effect *e, double g,
+                           const double *restrict n_with_before, const double *restrict n_before,
+                           const double *restrict disc, size_t lanes, double *restrict benefits,
+                           double *restrict pv)
+{
+    const double *restrict rev = seg->revenue, *restrict mar = seg->margin;
+    const double *restrict cts = seg->cost_to_serve, *restrict m = seg->m;
+    const double *restrict de = e->revenue, *restrict dc = e->cost_to_serve;
+    for (size_t k = 0; k < lanes; k++) {
+        double m_with = rev[k] * (1.0 + de[k] * g) * mar[k] - cts[k] * (1.0 + dc[k] * g);
+        double inc = n_with_before[k] * m_with - n_before[k] * m[k];
+        benefits[k] += inc;
+        pv[k] += inc * disc[k];
+    }
+}
+
+/* Adds sum_t (N'_{t-1} m'_t - N_{t-1} m) of one segment to the benefits of year t and
+ * leaves in w->seg_tv the segment's terminal value (N'_H - N_H) * value at H (0 without
+ * customer equity) and in w->seg_pv its own part, sum_t (N'_{t-1} m'_t - N_{t-1} m) /
+ * (1+d)^t, for the value matrix (the same increments, so the parts add up to the
+ * benefits). */
+LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const model_effect *e,
+                          int horizon, bool equity, cxroi_model_workspace *w)
+{
+    size_t width = w->width, lanes = w->lanes;
+    const double *n = seg->n;
     double *n_with = seg->n_with, *retained = seg->retained_with;
-    double tv = 0.0, sum = 0.0;
+    double *restrict pv = w->seg_pv, *restrict tv = w->seg_tv;
+    const double *restrict acq = seg->acquisitions, *restrict da = e->acquisitions;
     seg->touched = true;
-    n_with[0] = n[0];
-    retained[0] = n[0];
+    for (size_t k = 0; k < lanes; k++) {
+        n_with[k] = retained[k] = n[k];
+        pv[k] = tv[k] = 0.0;
+    }
     if (!seg->sbg) {
-        double np = n[0];
         for (int t = 1; t <= horizon; t++) {
+            size_t now = (size_t)t * width, before = now - width;
             double g = ramp_g[t];
-            double inc = np * contribution_with(seg, e, g) - n[t - 1] * seg->m;
-            benefits[t] += inc;
-            sum += inc * disc[t];
+            year_increment(seg, e, g, n_with + before, n + before, w->discount + now, lanes,
+                           w->benefits + now, pv);
             /* N'_t = N'_{t-1} r'_t + A'_t, year t's ramp for both */
-            retained[t] = np * retention_with(e, seg->retention, g, &w->clamped);
-            np = n_with[t] = retained[t] + seg->acquisitions * (1.0 + e->acquisitions * g);
+            double *restrict kept = retained + now, *restrict nw = n_with + now;
+            survive(e, g, seg->retention, n_with + before, kept, w->clamped, lanes);
+            for (size_t k = 0; k < lanes; k++)
+                nw[k] = kept[k] + acq[k] * (1.0 + da[k] * g);
         }
-        double diff = np - n[horizon];
-        if (equity && diff != 0.0)
-            tv = diff * seg->value_h[0];
-        *pv = sum;
-        return tv;
+        if (equity) {
+            const double *restrict nh = n_with + (size_t)horizon * width;
+            const double *restrict base = n + (size_t)horizon * width, *restrict v = seg->value_h;
+            for (size_t k = 0; k < lanes; k++) {
+                double diff = nh[k] - base[k];
+                tv[k] = diff != 0.0 ? diff * v[k] : 0.0;
+            }
+        }
+        return;
     }
     double *c = w->cohorts;
-    c[0] = n[0];
-    double total = n[0];
+    for (size_t k = 0; k < lanes; k++)
+        c[k] = n[k];
     for (int t = 1; t <= horizon; t++) {
+        size_t now = (size_t)t * width, before = now - width;
         double g = ramp_g[t];
-        double inc = total * contribution_with(seg, e, g) - n[t - 1] * seg->m;
-        benefits[t] += inc;
-        sum += inc * disc[t];
+        year_increment(seg, e, g, n_with + before, n + before, w->discount + now, lanes,
+                       w->benefits + now, pv);
         /* Same cohort ages as baseline_sbg(), each rate changed by the effect. */
-        total = c[0] *= retention_with(e, seg->r_base[t], g, &w->clamped);
+        double *restrict total = retained + now;
+        survive(e, g, seg->r_base + now, c, total, w->clamped, lanes);
+        memcpy(c, total, lanes * sizeof(double));
+        bool in_range = changes_rates(e, g) && rates_in_range(e, g, seg->r_lo, seg->r_hi, lanes);
         for (int j = 1; j < t; j++)
-            total += c[j] *= retention_with(e, seg->r_age[t - 1 - j], g, &w->clamped);
-        retained[t] = total;
-        total += c[t] = seg->acquisitions * (1.0 + e->acquisitions * g);
-        n_with[t] = total;
+            survive_add(e, g, seg->r_age + (size_t)(t - 1 - j) * width, c + (size_t)j * width,
+                        total, w->clamped, in_range, lanes);
+        double *restrict ct = c + now, *restrict nw = n_with + now;
+        for (size_t k = 0; k < lanes; k++) {
+            ct[k] = acq[k] * (1.0 + da[k] * g);
+            nw[k] = total[k] + ct[k];
+        }
     }
     if (equity) {
         for (int j = 0; j <= horizon; j++) {
-            double diff = c[j] - seg->n_h[j];
-            if (diff != 0.0)
-                tv += diff * seg->value_h[j];
+            const double *restrict cj = c + (size_t)j * width, *restrict nh = seg->n_h + (size_t)j * width;
+            const double *restrict v = seg->value_h + (size_t)j * width;
+            for (size_t k = 0; k < lanes; k++) {
+                double diff = cj[k] - nh[k];
+                tv[k] += diff != 0.0 ? diff * v[k] : 0.0;
+            }
         }
     }
-    *pv = sum;
-    return tv;
+}
+
+LANES_CLONES cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scenario, const double *values,
+                                         size_t stride, size_t initiative,
+                                         const cxroi_adjust *adjust,
+                                         cxroi_model_workspace *workspace, size_t *bad_lane)
+{
+    if (bad_lane)
+        *bad_lane = 0;
+    if (!fits(scenario, workspace) || !values || initiative >= scenario->n_initiatives ||
+        !workspace->has_baseline || stride < workspace->lanes)
+        return CXROI_ERROR_ARGUMENT;
+    if (!adjust)
+        adjust = &CXROI_ADJUST_NONE;
+    cxroi_model_workspace *w = workspace;
+    const cxroi_initiative *ini = &scenario->initiatives[initiative];
+    int horizon = scenario->horizon;
+    size_t width = w->width, lanes = w->lanes, len = (size_t)horizon + 1;
+    double ks = adjust->effect_scale;
+    bool equity = scenario->terminal_value == CXROI_TERMINAL_CUSTOMER_EQUITY;
+    for (size_t t = 0; t < len; t++)
+        for (size_t k = 0; k < lanes; k++)
+            w->benefits[t * width + k] = 0.0;
+
+    /* The ramp g_t, once per evaluation rather than per segment and year. */
+    double ramp_g[CXROI_MAX_HORIZON + 1];
+    for (int t = 0; t <= horizon; t++)
+        ramp_g[t] = ramp(ini, t);
+    size_t n_seg = scenario->n_segments;
+    double *restrict tv = w->tv;
+    for (size_t k = 0; k < lanes; k++)
+        tv[k] = 0.0;
+    for (size_t s = 0; s <= n_seg; s++)
+        for (size_t k = 0; k < lanes; k++)
+            w->attr[s * width + k] = 0.0;
+    for (size_t s = 0; s < n_seg; s++)
+        w->segments[s].touched = false;
+    const double *disc_h = w->discount + (size_t)horizon * width;
+    for (size_t i = 0; i < ini->n_effects; i++) {
+        const cxroi_effect *spec = &ini->effects[i];
+        if (spec->segment >= scenario->n_segments ||
+            (spec->retention != CXROI_NONE && spec->churn != CXROI_NONE))
+            return CXROI_ERROR_ARGUMENT;
+        /* The five changes times k, each in its own row of w->effect. */
+        size_t params[5] = {spec->retention, spec->churn, spec->revenue, spec->cost_to_serve,
+                            spec->acquisitions};
+        const double *row[5];
+        for (size_t f = 0; f < 5; f++) {
+            double *restrict out = w->effect + f * width;
+            const double *restrict in = column(values, stride, params[f], w->zeros);
+            for (size_t k = 0; k < lanes; k++)
+                out[k] = ks * in[k];
+            row[f] = out;
+        }
+        model_effect e = {spec->retention != CXROI_NONE, spec->churn != CXROI_NONE,
+                          row[0], row[1], row[2], row[3], row[4]};
+        segment_flows(ramp_g, &w->segments[spec->segment], &e, horizon, equity, w);
+        /* The segment's terminal value is its own too, discounted from H. */
+        double *restrict attr = w->attr + spec->segment * width;
+        const double *restrict pv = w->seg_pv, *restrict seg_tv = w->seg_tv;
+        for (size_t k = 0; k < lanes; k++) {
+            tv[k] += seg_tv[k];
+            attr[k] += pv[k] + seg_tv[k] * disc_h[k];
+        }
+    }
+
+    /* Direct benefit: benefits.annual * k * g_t; then benefits (and the terminal value)
+     * * benefit_factor, costs * cost_factor (risk adjustment). Upfront at t = start,
+     * annual costs in start+1..H, not ramped. */
+    const double *restrict direct = column(values, stride, ini->benefit_annual, w->zeros);
+    const double *restrict upfront = column(values, stride, ini->upfront, w->zeros);
+    const double *restrict annual = column(values, stride, ini->annual, w->zeros);
+    double *restrict direct_pv = w->attr + n_seg * width;
+    double bf = adjust->benefit_factor, cf = adjust->cost_factor;
+    for (int t = 0; t <= horizon; t++) {
+        double g = ramp_g[t];
+        double *restrict ben = w->benefits + (size_t)t * width;
+        double *restrict cost = w->costs + (size_t)t * width;
+        const double *restrict disc = w->discount + (size_t)t * width;
+        if (g != 0.0) {
+            for (size_t k = 0; k < lanes; k++) {
+                double b = ks * direct[k] * g;
+                ben[k] += b;
+                direct_pv[k] += b * disc[k];
+            }
+        }
+        for (size_t k = 0; k < lanes; k++)
+            ben[k] *= bf;
+        const double *restrict paid = t == ini->start ? upfront : t > ini->start ? annual : w->zeros;
+        for (size_t k = 0; k < lanes; k++)
+            cost[k] = (0.0 + paid[k]) * cf;
+    }
+    /* Attribution: segment s's PV of benefits, then the direct benefit's, both after the
+     * risk adjustment like the benefits they come from. */
+    double check[CXROI_MODEL_MAX_LANES];
+    for (size_t k = 0; k < lanes; k++) {
+        tv[k] *= bf;
+        check[k] = tv[k] * 0.0;
+    }
+    for (size_t t = 0; t < len; t++) {
+        const double *restrict ben = w->benefits + t * width, *restrict cost = w->costs + t * width;
+        for (size_t k = 0; k < lanes; k++)
+            check[k] += ben[k] * 0.0 + cost[k] * 0.0;
+    }
+    unsigned char bad[CXROI_MODEL_MAX_LANES];
+    for (size_t k = 0; k < lanes; k++)
+        bad[k] = check[k] != 0.0;
+    for (size_t s = 0; s <= n_seg; s++)
+        for (size_t k = 0; k < lanes; k++)
+            w->attr[s * width + k] *= bf;
+    size_t k0 = first_set(bad, lanes);
+    if (k0 < lanes) {
+        if (bad_lane)
+            *bad_lane = k0;
+        return CXROI_ERROR_MODEL;
+    }
+    return CXROI_OK;
+}
+
+LANES_CLONES cxroi_error cxroi_model_lanes_present_values(const cxroi_model_workspace *workspace, double *npv,
+                                             double *pv_costs, size_t *bad_lane)
+{
+    if (bad_lane)
+        *bad_lane = 0;
+    if (!workspace || !workspace->has_baseline || !npv || !pv_costs)
+        return CXROI_ERROR_ARGUMENT;
+    const cxroi_model_workspace *w = workspace;
+    size_t width = w->width, lanes = w->lanes;
+    int horizon = w->horizon;
+    /* NPV = sum_t CF_t/(1+d)^t + TV/(1+d)^H; PV costs = sum_t costs_t/(1+d)^t, with the
+     * operations of cxroi_model_present_values() lane by lane. */
+    double v[CXROI_MODEL_MAX_LANES], f[CXROI_MODEL_MAX_LANES];
+    for (size_t k = 0; k < lanes; k++) {
+        v[k] = 1.0 / (1.0 + w->rate[k]);
+        f[k] = 1.0;
+        npv[k] = pv_costs[k] = 0.0;
+    }
+    for (int t = 0; t <= horizon; t++) {
+        const double *restrict ben = w->benefits + (size_t)t * width;
+        const double *restrict cost = w->costs + (size_t)t * width;
+        for (size_t k = 0; k < lanes; k++) {
+            npv[k] += (ben[k] - cost[k]) * f[k];
+            pv_costs[k] += cost[k] * f[k];
+        }
+        if (t < horizon)
+            for (size_t k = 0; k < lanes; k++)
+                f[k] *= v[k];
+    }
+    unsigned char bad[CXROI_MODEL_MAX_LANES];
+    for (size_t k = 0; k < lanes; k++) {
+        npv[k] += w->tv[k] * f[k];
+        bad[k] = !isfinite(npv[k]) || !isfinite(pv_costs[k]);
+    }
+    size_t k0 = first_set(bad, lanes);
+    if (k0 < lanes) {
+        if (bad_lane)
+            *bad_lane = k0;
+        return CXROI_ERROR_MODEL;
+    }
+    return CXROI_OK;
+}
+
+const double *cxroi_model_lanes_attribution(const cxroi_model_workspace *workspace)
+{
+    return workspace ? workspace->attr : NULL;
 }
 
 cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double *values,
@@ -446,84 +878,27 @@ cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double 
                                    cxroi_model_workspace *workspace, cxroi_flows *out)
 {
     if (!fits(scenario, workspace) || !values || !out || !out->benefits || !out->costs ||
-        !out->cash_flows || initiative >= scenario->n_initiatives || !workspace->has_baseline)
+        !out->cash_flows || initiative >= scenario->n_initiatives || !workspace->has_baseline ||
+        workspace->lanes != 1)
         return CXROI_ERROR_ARGUMENT;
-    if (!adjust)
-        adjust = &CXROI_ADJUST_NONE;
-    const cxroi_initiative *ini = &scenario->initiatives[initiative];
-    int horizon = scenario->horizon;
-    size_t len = (size_t)horizon + 1;
-    double k = adjust->effect_scale;
-    bool equity = scenario->terminal_value == CXROI_TERMINAL_CUSTOMER_EQUITY;
-    double *benefits = out->benefits, *costs = out->costs, *cf = out->cash_flows;
-    for (size_t t = 0; t < len; t++)
-        benefits[t] = costs[t] = 0.0;
-
-    /* The ramp g_t, once per evaluation rather than per segment and year. */
-    double ramp_g[CXROI_MAX_HORIZON + 1];
-    for (int t = 0; t <= horizon; t++)
-        ramp_g[t] = ramp(ini, t);
-    double tv = 0.0;
-    double *attr = workspace->benefit_pv;
-    size_t n_seg = scenario->n_segments;
-    for (size_t s = 0; s <= n_seg; s++)
-        attr[s] = 0.0;
-    for (size_t s = 0; s < n_seg; s++)
-        workspace->segments[s].touched = false;
-    for (size_t i = 0; i < ini->n_effects; i++) {
-        const cxroi_effect *spec = &ini->effects[i];
-        if (spec->segment >= scenario->n_segments ||
-            (spec->retention != CXROI_NONE && spec->churn != CXROI_NONE))
-            return CXROI_ERROR_ARGUMENT;
-        model_effect e = {
-            .has_retention = spec->retention != CXROI_NONE,
-            .has_churn = spec->churn != CXROI_NONE,
-            .retention = k * value_of(values, spec->retention, 0.0),
-            .churn = k * value_of(values, spec->churn, 0.0),
-            .revenue = k * value_of(values, spec->revenue, 0.0),
-            .cost_to_serve = k * value_of(values, spec->cost_to_serve, 0.0),
-            .acquisitions = k * value_of(values, spec->acquisitions, 0.0),
-        };
-        double seg_pv = 0.0;
-        double seg_tv = segment_flows(ramp_g, &workspace->segments[spec->segment], &e, horizon,
-                                      equity, workspace, benefits, &seg_pv);
-        tv += seg_tv;
-        /* The segment's terminal value is its own too, discounted from H. */
-        attr[spec->segment] += seg_pv + seg_tv * workspace->discount[horizon];
+    cxroi_error err =
+        cxroi_model_lanes_initiative(scenario, values, 1, initiative, adjust, workspace, NULL);
+    if (err != CXROI_OK && err != CXROI_ERROR_MODEL)
+        return err;
+    /* Flows that overflowed are copied too: the caller may tell which year did. */
+    const cxroi_model_workspace *w = workspace;
+    size_t len = (size_t)scenario->horizon + 1;
+    for (size_t t = 0; t < len; t++) {
+        out->benefits[t] = w->benefits[t * w->width];
+        out->costs[t] = w->costs[t * w->width];
+        out->cash_flows[t] = out->benefits[t] - out->costs[t];
     }
-
-    /* Direct benefit: benefits.annual * k * g_t; then benefits (and the terminal value)
-     * * benefit_factor, costs * cost_factor (risk adjustment). */
-    double direct = k * value_of(values, ini->benefit_annual, 0.0);
-    double upfront = value_of(values, ini->upfront, 0.0);
-    double annual = value_of(values, ini->annual, 0.0);
-    double direct_pv = 0.0;
-    for (int t = 0; t <= horizon; t++) {
-        double g = ramp_g[t];
-        if (g != 0.0) {
-            benefits[t] += direct * g;
-            direct_pv += direct * g * workspace->discount[t];
-        }
-        benefits[t] *= adjust->benefit_factor;
-        /* Upfront at t = start, annual costs in start+1..H, not ramped. */
-        double cost = 0.0;
-        if (t == ini->start)
-            cost += upfront;
-        else if (t > ini->start)
-            cost += annual;
-        costs[t] = cost * adjust->cost_factor;
-        cf[t] = benefits[t] - costs[t];
-    }
-    out->terminal_value = tv * adjust->benefit_factor;
-    /* Attribution: segment s's PV of benefits, then the direct benefit's, both after the
-     * risk adjustment like the benefits they come from. */
-    attr[n_seg] = direct_pv;
-    for (size_t s = 0; s <= n_seg; s++)
-        attr[s] *= adjust->benefit_factor;
-    if (!all_finite(cf, len) || !all_finite(benefits, len) || !all_finite(costs, len) ||
-        !isfinite(out->terminal_value))
-        return CXROI_ERROR_MODEL;
-    return CXROI_OK;
+    out->terminal_value = w->tv[0];
+    for (size_t s = 0; s <= scenario->n_segments; s++)
+        w->benefit_pv[s] = w->attr[s * w->width];
+    if (err == CXROI_OK && !all_finite(out->cash_flows, len))
+        err = CXROI_ERROR_MODEL;
+    return err;
 }
 
 cxroi_error cxroi_model_present_values(const cxroi_flows *flows, int horizon, double rate,

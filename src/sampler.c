@@ -59,6 +59,7 @@ struct cxroi_sampler {
 
 struct cxroi_sampler_workspace {
     gsl_rng *rng;
+    double *values;        /* the block's values, lane-major: n_params x CXROI_SIM_BLOCK */
     double *u;             /* LHS uniforms, n_inputs x CXROI_SIM_BLOCK */
     size_t *perm;
     double *z, *zc;        /* normal scores of the correlated inputs, before/after L */
@@ -323,14 +324,19 @@ cxroi_sampler_workspace *cxroi_sampler_workspace_alloc(const cxroi_sampler *s)
     if (!ws)
         return NULL;
     ws->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    ws->values = malloc((s->n_params ? s->n_params : 1) * CXROI_SIM_BLOCK * sizeof(double));
     ws->u = malloc((s->n_inputs ? s->n_inputs : 1) * CXROI_SIM_BLOCK * sizeof(double));
     ws->perm = malloc(CXROI_SIM_BLOCK * sizeof(size_t));
     ws->z = malloc((s->n_corr ? s->n_corr : 1) * sizeof(double));
     ws->zc = malloc((s->n_corr ? s->n_corr : 1) * sizeof(double));
-    if (!ws->rng || !ws->u || !ws->perm || !ws->z || !ws->zc) {
+    if (!ws->rng || !ws->values || !ws->u || !ws->perm || !ws->z || !ws->zc) {
         cxroi_sampler_workspace_free(ws);
         return NULL;
     }
+    /* Fixed parameters keep their value in every lane: written once, never drawn. */
+    for (size_t p = 0; p < s->n_params; p++)
+        for (size_t k = 0; k < CXROI_SIM_BLOCK; k++)
+            ws->values[p * CXROI_SIM_BLOCK + k] = s->base[p];
     return ws;
 }
 
@@ -339,6 +345,7 @@ void cxroi_sampler_workspace_free(cxroi_sampler_workspace *ws)
     if (!ws)
         return;
     gsl_rng_free(ws->rng);
+    free(ws->values);
     free(ws->u);
     free(ws->perm);
     free(ws->z);
@@ -358,30 +365,29 @@ static void correlate(const cxroi_sampler *s, const double *z, double *zc)
     }
 }
 
-void cxroi_sampler_fill_block(const cxroi_sampler *s, cxroi_sampler_workspace *ws,
-                              uint64_t seed, size_t block, size_t n, double *values)
+const double *cxroi_sampler_fill_block(const cxroi_sampler *s, cxroi_sampler_workspace *ws,
+                                      uint64_t seed, size_t block, size_t n)
 {
+    double *values = ws->values;
     /* MT19937 takes a 32-bit seed: fold the block's 64-bit stream key into it. */
     uint64_t key = mix64(seed ^ mix64((uint64_t)block + 1));
     gsl_rng_set(ws->rng, (unsigned long)((key ^ (key >> 32)) & 0xffffffffUL));
-    size_t np = s->n_params;
-    for (size_t k = 0; k < n; k++)
-        memcpy(values + k * np, s->base, np * sizeof(double));
+    const size_t B = CXROI_SIM_BLOCK;
     if (s->n_inputs == 0)
-        return;
+        return values;
 
     if (s->sampling == CXROI_SAMPLING_MONTE_CARLO) {
         for (size_t k = 0; k < n; k++) {
-            double *row = values + k * np;
+            double *row = values + k;
             for (size_t j = 0; j < s->n_inputs; j++) {
                 const uinput *in = &s->inputs[j];
                 if (in->corr >= 0)
                     continue;
                 /* Normal-score families from GSL's ziggurat, the others from a uniform. */
                 if (in->draw == DRAW_UNIFORM)
-                    row[in->param] = value_at_u(in, gsl_rng_uniform_pos(ws->rng));
+                    row[in->param * B] = value_at_u(in, gsl_rng_uniform_pos(ws->rng));
                 else
-                    row[in->param] = value_at_score(in, gsl_ran_gaussian_ziggurat(ws->rng, 1.0));
+                    row[in->param * B] = value_at_score(in, gsl_ran_gaussian_ziggurat(ws->rng, 1.0));
             }
             if (s->n_corr == 0)
                 continue;
@@ -390,10 +396,10 @@ void cxroi_sampler_fill_block(const cxroi_sampler *s, cxroi_sampler_workspace *w
             correlate(s, ws->z, ws->zc);
             for (size_t c = 0; c < s->n_corr; c++) {
                 const uinput *in = &s->inputs[s->corr_inputs[c]];
-                row[in->param] = value_at_score(in, ws->zc[c]);
+                row[in->param * B] = value_at_score(in, ws->zc[c]);
             }
         }
-        return;
+        return values;
     }
 
     /* Latin hypercube: input j's n draws fall one in each of the n equal-probability
@@ -407,11 +413,11 @@ void cxroi_sampler_fill_block(const cxroi_sampler *s, cxroi_sampler_workspace *w
             u[k] = ((double)ws->perm[k] + gsl_rng_uniform_pos(ws->rng)) / (double)n;
     }
     for (size_t k = 0; k < n; k++) {
-        double *row = values + k * np;
+        double *row = values + k;
         for (size_t j = 0; j < s->n_inputs; j++) {
             const uinput *in = &s->inputs[j];
             if (in->corr < 0)
-                row[in->param] = value_at_u(in, ws->u[j * CXROI_SIM_BLOCK + k]);
+                row[in->param * B] = value_at_u(in, ws->u[j * CXROI_SIM_BLOCK + k]);
         }
         if (s->n_corr == 0)
             continue;
@@ -420,7 +426,8 @@ void cxroi_sampler_fill_block(const cxroi_sampler *s, cxroi_sampler_workspace *w
         correlate(s, ws->z, ws->zc);
         for (size_t c = 0; c < s->n_corr; c++) {
             const uinput *in = &s->inputs[s->corr_inputs[c]];
-            row[in->param] = value_at_score(in, ws->zc[c]);
+            row[in->param * B] = value_at_score(in, ws->zc[c]);
         }
     }
+    return values;
 }

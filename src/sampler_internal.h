@@ -41,11 +41,13 @@ cxroi_sampler_workspace *cxroi_sampler_workspace_alloc(const cxroi_sampler *samp
 void cxroi_sampler_workspace_free(cxroi_sampler_workspace *ws);
 
 /*
- * Fill `values` (n rows of n_params doubles; n <= CXROI_SIM_BLOCK) with the inputs of
- * iterations block * CXROI_SIM_BLOCK .. + n - 1: fixed parameters at their value,
- * uncertain ones drawn. Deterministic in (seed, block, n).
+ * Draw the inputs of iterations block * CXROI_SIM_BLOCK .. + n - 1 (n <= CXROI_SIM_BLOCK)
+ * and return them lane-major: parameter p of the block's iteration k is
+ * values[p * CXROI_SIM_BLOCK + k]; fixed parameters at their value, uncertain ones drawn.
+ * The array is the workspace's, valid until its next fill. Deterministic in (seed,
+ * block, n).
  */
-void cxroi_sampler_fill_block(const cxroi_sampler *sampler, cxroi_sampler_workspace *ws,
-                              uint64_t seed, size_t block, size_t n, double *values);
+const double *cxroi_sampler_fill_block(const cxroi_sampler *sampler, cxroi_sampler_workspace *ws,
+                                      uint64_t seed, size_t block, size_t n);
 
 #endif /* CXROI_SAMPLER_INTERNAL_H */

@@ -15,11 +15,16 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "cxroi/model.h"
+#include "model_lanes.h"
 #include "sampler_internal.h"
 
 /* With a precision target, the run is checked after every round of this many blocks;
  * rounds are fixed, so where a run stops does not depend on the threads. */
 #define ROUND_BLOCKS 16
+
+/* Iterations the model evaluates at once (its lanes): a block in slices this wide, so a
+ * slice's customer arrays stay in the core's cache. */
+#define CXROI_SIM_LANES 128
 
 /* z of the two-sided 95 % interval. */
 #define Z95 1.959963984540054
@@ -48,9 +53,7 @@ typedef struct worker {
     shared *sh;
     const cxroi_sim_options *report; /* set on the calling thread's worker when it works alone */
     cxroi_sampler_workspace *sws;
-    cxroi_model_workspace *mws;
-    double *values;             /* CXROI_SIM_BLOCK rows of n_params */
-    double *flow_buf;
+    cxroi_model_workspace *mws;  /* CXROI_SIM_LANES lanes */
     pthread_t thread;
 } worker;
 
@@ -64,48 +67,70 @@ static void record_error(shared *sh, cxroi_error e, size_t iteration)
     pthread_mutex_unlock(&sh->lock);
 }
 
+/* Evaluate `lanes` iterations of a block, from lane-major `values` (stride
+ * CXROI_SIM_BLOCK), storing NPV and PV costs from iteration `it` on and adding the
+ * benefit attribution to the block's sums in iteration order. On an error, *bad is the
+ * lane that failed (not always the first that would). */
+static cxroi_error run_lanes(worker *w, const double *values, size_t lanes, size_t it,
+                             double *acc, size_t *bad)
+{
+    shared *sh = w->sh;
+    const cxroi_scenario *sc = sh->sc;
+    cxroi_simulation *sim = sh->sim;
+    size_t cap = sim->iterations_cap, width = CXROI_SIM_LANES;
+    cxroi_error e = cxroi_model_lanes_baseline(sc, values, CXROI_SIM_BLOCK, lanes, w->mws, bad);
+    const double *attr = cxroi_model_lanes_attribution(w->mws);
+    for (size_t i = 0; e == CXROI_OK && i < sc->n_initiatives; i++) {
+        e = cxroi_model_lanes_initiative(sc, values, CXROI_SIM_BLOCK, i, NULL, w->mws, bad);
+        if (e == CXROI_OK)
+            e = cxroi_model_lanes_present_values(w->mws, &sim->npv[i * cap + it],
+                                                 &sim->pv_costs[i * cap + it], bad);
+        if (e != CXROI_OK)
+            break;
+        /* Sums in iteration order within the block: reproducible. */
+        const cxroi_initiative *in = &sc->initiatives[i];
+        double *a = acc + sh->slot[i];
+        for (size_t x = 0; x <= in->n_effects; x++) {
+            size_t s = x < in->n_effects ? in->effects[x].segment : sc->n_segments;
+            const double *row = attr + s * width;
+            double sum = a[x];
+            for (size_t k = 0; k < lanes; k++)
+                sum += row[k];
+            a[x] = sum;
+        }
+    }
+    return e;
+}
+
 /* Evaluate iterations of one block and store their NPV and PV costs. */
 static void run_block(worker *w, size_t block)
 {
     shared *sh = w->sh;
-    const cxroi_scenario *sc = sh->sc;
     cxroi_simulation *sim = sh->sim;
     size_t first = block * CXROI_SIM_BLOCK;
     size_t n = sim->iterations_cap - first;
     if (n > CXROI_SIM_BLOCK)
         n = CXROI_SIM_BLOCK;
-    cxroi_sampler_fill_block(sh->sampler, w->sws, sh->seed, block, n, w->values);
-    size_t h = (size_t)sc->horizon + 1;
-    cxroi_flows flows = {w->flow_buf, w->flow_buf + h, w->flow_buf + 2 * h, 0.0};
-    size_t cap = sim->iterations_cap;
+    const double *values = cxroi_sampler_fill_block(sh->sampler, w->sws, sh->seed, block, n);
     double *acc = sh->block_pv + block * sh->n_slots;
     memset(acc, 0, sh->n_slots * sizeof(double));
-    const double *attr = cxroi_model_workspace_benefit_pv(w->mws);
-    for (size_t k = 0; k < n; k++) {
-        const double *values = w->values + k * sc->n_params;
-        size_t it = first + k;
-        cxroi_error e = cxroi_model_baseline(sc, values, w->mws);
-        for (size_t i = 0; e == CXROI_OK && i < sc->n_initiatives; i++) {
-            e = cxroi_model_initiative(sc, values, i, NULL, w->mws, &flows);
-            if (e == CXROI_OK)
-                e = cxroi_model_present_values(&flows, sc->horizon, values[sc->discount_rate],
-                                               &sim->npv[i * cap + it], &sim->pv_costs[i * cap + it]);
-            if (e == CXROI_OK) {
-                /* Sums in iteration order within the block: reproducible. */
-                const cxroi_initiative *in = &sc->initiatives[i];
-                double *a = acc + sh->slot[i];
-                for (size_t x = 0; x < in->n_effects; x++)
-                    a[x] += attr[in->effects[x].segment];
-                a[in->n_effects] += attr[sc->n_segments];
-            }
-        }
+    for (size_t k0 = 0; k0 < n; k0 += CXROI_SIM_LANES) {
+        size_t lanes = n - k0 < CXROI_SIM_LANES ? n - k0 : CXROI_SIM_LANES, bad = 0;
+        cxroi_error e = run_lanes(w, values + k0, lanes, first + k0, acc, &bad);
         if (e != CXROI_OK) {
-            record_error(sh, e, it);
+            /* The earliest failing iteration of these lanes, one at a time. */
+            size_t k = 0;
+            while (k < lanes && run_lanes(w, values + k0 + k, 1, first + k0 + k, acc, &bad) == CXROI_OK)
+                k++;
+            record_error(sh, e, first + k0 + (k < lanes ? k : bad));
             return;
         }
-        if (it < sim->inputs_stride)
-            for (size_t j = 0; j < sim->n_uncertain; j++)
-                sim->inputs[j * sim->inputs_stride + it] = values[sim->uncertain[j]];
+    }
+    if (first < sim->inputs_stride) {
+        size_t kept = sim->inputs_stride - first < n ? sim->inputs_stride - first : n;
+        for (size_t j = 0; j < sim->n_uncertain; j++)
+            memcpy(sim->inputs + j * sim->inputs_stride + first,
+                   values + sim->uncertain[j] * CXROI_SIM_BLOCK, kept * sizeof(double));
     }
     atomic_fetch_add(&sh->done, n);
 }
@@ -347,10 +372,12 @@ static double bytes_peak(const cxroi_scenario *sc, double n, double threads)
      * the kept iterations; shared, the ranks of every kept input. The portfolio's two
      * n-long sums come after and fit in the same room. */
     double stats = st * (2 * n * d + kept * (sizeof(ranked) + d)) + uncertain * kept * d;
-    /* Per worker: a block of sampled values, the flows, the model's workspace (seven
-     * H+1 rows per segment, of which the sBG cohorts are the largest). */
-    double workers = t * ((double)sc->n_params * CXROI_SIM_BLOCK * d + 3 * len * d +
-                          (7 * len * ns + 2 * len + ns + 1) * d + ns * len * len * d);
+    /* Per worker: a block of sampled values and the model's workspace of
+     * CXROI_SIM_LANES lanes (seven H+1 rows and eight single rows per segment; four H+1
+     * rows, thirteen single rows and the attribution shared). */
+    double lanes = CXROI_SIM_LANES;
+    double workers = t * ((double)sc->n_params * CXROI_SIM_BLOCK * d +
+                          ((7 * len + 8) * ns + 4 * len + 13 + ns + 1) * lanes * d);
     return stored + stats + workers;
 }
 
@@ -814,15 +841,11 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
     sh.sampler = sampler;
     sh.sim = sim;
     sh.seed = opt->seed;
-    size_t h = (size_t)sc->horizon + 1;
     for (unsigned t = 0; t < threads; t++) {
         workers[t].sh = &sh;
         workers[t].sws = cxroi_sampler_workspace_alloc(sampler);
-        workers[t].mws = cxroi_model_workspace_alloc(sc);
-        workers[t].values = malloc((sc->n_params ? sc->n_params : 1) * CXROI_SIM_BLOCK *
-                                   sizeof(double));
-        workers[t].flow_buf = malloc(3 * h * sizeof(double));
-        if (!workers[t].sws || !workers[t].mws || !workers[t].values || !workers[t].flow_buf)
+        workers[t].mws = cxroi_model_workspace_alloc_lanes(sc, CXROI_SIM_LANES);
+        if (!workers[t].sws || !workers[t].mws)
             goto done;
     }
 
@@ -873,8 +896,6 @@ done:
         for (unsigned t = 0; t < threads; t++) {
             cxroi_sampler_workspace_free(workers[t].sws);
             cxroi_model_workspace_free(workers[t].mws);
-            free(workers[t].values);
-            free(workers[t].flow_buf);
         }
     }
     free(workers);
