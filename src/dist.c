@@ -358,10 +358,9 @@ static void discrete_range(const cxroi_dist *d, double *lo, double *hi)
 /* Smallest v with F(v) = P(X <= v) >= p, for p in (0, 1]. Values in any order: a sorted
  * list is one cumulative pass; otherwise F is summed per value (lists are short), so
  * nothing is allocated. */
-static double discrete_quantile(const cxroi_dist *d, double p)
+/* hi: the largest value with a positive probability (discrete_range()). */
+static double discrete_quantile(const cxroi_dist *d, double p, double hi)
 {
-    double lo, hi;
-    discrete_range(d, &lo, &hi);
     if (discrete_sorted(d)) {
         double c = 0.0;
         for (size_t i = 0; i < d->n_values; i++) {
@@ -551,19 +550,16 @@ static double triangular_quantile(double a, double c, double b, double p)
 
 double cxroi_dist_quantile(const cxroi_dist *d, double p)
 {
-    if (!(p >= 0.0 && p <= 1.0))
-        return NAN;
-    double lo, hi;
-    cxroi_dist_support(d, &lo, &hi);
-    if (d->kind == CXROI_DIST_FIXED)
-        return d->value;
-    if (p == 0.0)
-        return lo;
-    if (p == 1.0)
-        return hi;
+    double x;
+    cxroi_dist_quantiles(d, &p, &x, 1);
+    return x;
+}
+
+/* The quantile at p of a distribution of kind d->kind other than fixed, for p in (0, 1);
+ * lo and hi are its support. */
+static double quantile_inside(const cxroi_dist *d, double p, double lo, double hi)
+{
     switch (d->kind) {
-    case CXROI_DIST_FIXED:
-        return d->value;
     case CXROI_DIST_UNIFORM:
         return d->min + p * (d->max - d->min);
     case CXROI_DIST_TRIANGULAR:
@@ -587,9 +583,53 @@ double cxroi_dist_quantile(const cxroi_dist *d, double p)
         return gsl_cdf_lognormal_Pinv(p, mu, sigma);
     }
     case CXROI_DIST_DISCRETE:
-        return discrete_quantile(d, p);
+        return discrete_quantile(d, p, hi);
+    case CXROI_DIST_FIXED:
+        return d->value;
     }
     return NAN;
+}
+
+/* The quantile at a probability p that is not inside (0, 1), or of a fixed value. */
+static double quantile_at_end(const cxroi_dist *d, double p, double lo, double hi)
+{
+    if (!(p >= 0.0 && p <= 1.0))
+        return NAN;
+    if (d->kind == CXROI_DIST_FIXED)
+        return d->value;
+    return p == 0.0 ? lo : hi;
+}
+
+void cxroi_dist_quantiles(const cxroi_dist *d, const double *p, double *x, size_t n)
+{
+    double lo, hi;
+    cxroi_dist_support(d, &lo, &hi);
+    /* Kind by kind, the closed forms the sampler draws most as plain loops. x may be p:
+     * each element is read before it is written. */
+    bool fixed = d->kind == CXROI_DIST_FIXED;
+    switch (d->kind) {
+    case CXROI_DIST_UNIFORM:
+        for (size_t k = 0; k < n; k++) {
+            double pk = p[k];
+            x[k] = pk > 0.0 && pk < 1.0 ? d->min + pk * (d->max - d->min)
+                                        : quantile_at_end(d, pk, lo, hi);
+        }
+        break;
+    case CXROI_DIST_TRIANGULAR:
+        for (size_t k = 0; k < n; k++) {
+            double pk = p[k];
+            x[k] = pk > 0.0 && pk < 1.0 ? triangular_quantile(d->min, d->mode, d->max, pk)
+                                        : quantile_at_end(d, pk, lo, hi);
+        }
+        break;
+    default:
+        for (size_t k = 0; k < n; k++) {
+            double pk = p[k];
+            x[k] = pk > 0.0 && pk < 1.0 && !fixed ? quantile_inside(d, pk, lo, hi)
+                                                  : quantile_at_end(d, pk, lo, hi);
+        }
+        break;
+    }
 }
 
 /* ---- Checks ----------------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 /* The deterministic model of SPEC.md: customers, contribution, cash flows and metrics. */
 #include "cxroi/model.h"
 #include "cxroi/sbg.h"
-#include "model_lanes.h"
+#include "model_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -365,8 +365,11 @@ LANES_INLINE void sbg_rates(model_segment *seg, const double *alpha, const doubl
         double lo = seg->r_base[w + k], hi = lo;
         for (int t = 1; t <= horizon; t++) {
             double a = seg->r_base[(size_t)t * w + k], b = seg->r_age[(size_t)(t - 1) * w + k];
-            lo = fmin(lo, fmin(a, b));
-            hi = fmax(hi, fmax(a, b));
+            /* Rates of a valid alpha and beta: never NaN, so plain comparisons. */
+            lo = a < lo ? a : lo;
+            lo = b < lo ? b : lo;
+            hi = a > hi ? a : hi;
+            hi = b > hi ? b : hi;
         }
         seg->r_lo[k] = lo;
         seg->r_hi[k] = hi;

@@ -6,6 +6,7 @@
 #include "cxroi/model.h"
 #include "cxroi/portfolio.h"
 #include "cxroi/sbg.h"
+#include "order_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -1580,22 +1581,6 @@ static void sheet_summary(xw *x)
 /* ---------------------------------------------------------------------------------- */
 /* Simulation                                                                          */
 
-/* PERCENTILE.INC of sorted x: linear between order statistics at h = (n - 1) p. */
-static double percentile_sorted(const double *x, size_t n, double p)
-{
-    double h = (double)(n - 1) * p;
-    size_t lo = (size_t)floor(h);
-    if (lo + 1 >= n)
-        return x[n - 1];
-    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
-}
-
-static int cmp_double(const void *pa, const void *pb)
-{
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
-}
-
 /* The NPV of series @p k in every iteration: initiative k, or the funded set when k is the
  * number of initiatives. */
 static void series_values(const xw *x, size_t k, double *out)
@@ -1683,7 +1668,13 @@ static void sheet_simulation(xw *x)
     for (size_t k = 0; k < n_series && n > 0; k++) {
         const char *name = k < s->n_initiatives ? s->initiatives[k].name : "Portfolio (funded set)";
         series_values(x, k, v);
-        qsort(v, n, sizeof(double), cmp_double);
+        /* The S-curve's points and the histogram's range, from the order statistics
+         * they need (no sort of the millions of NPVs). */
+        double ps[SCURVE_N + 2], qs[SCURVE_N + 2];
+        memcpy(ps, SCURVE_P, sizeof SCURVE_P);
+        ps[SCURVE_N] = 0.005;
+        ps[SCURVE_N + 1] = 0.995;
+        cxroi_order_percentiles(v, n, ps, SCURVE_N + 2, qs);
         wstr(x, ws, r, 0, name, x->f_section);
         for (lxw_col_t c = 1; c < 22; c++)
             wstr(x, ws, r, c, "", x->f_section);
@@ -1695,7 +1686,7 @@ static void sheet_simulation(xw *x)
         wstr(x, ws, h, 5, "NPV at most", x->f_header);
         /* Bins over P0.5..P99.5 so that a few extreme draws do not flatten the chart; the
          * end bins take everything beyond. */
-        double lo = percentile_sorted(v, n, 0.005), hi = percentile_sorted(v, n, 0.995);
+        double lo = qs[SCURVE_N], hi = qs[SCURVE_N + 1];
         if (!(hi > lo)) {
             double w = fabs(lo) > 0 ? fabs(lo) * 0.01 : 1.0;
             lo -= w;
@@ -1715,7 +1706,7 @@ static void sheet_simulation(xw *x)
         }
         for (size_t q = 0; q < SCURVE_N; q++) {
             wnum(x, ws, h + 1 + (lxw_row_t)q, 4, SCURVE_P[q], x->f_pct);
-            wnum(x, ws, h + 1 + (lxw_row_t)q, 5, percentile_sorted(v, n, SCURVE_P[q]), x->f_money);
+            wnum(x, ws, h + 1 + (lxw_row_t)q, 5, qs[q], x->f_money);
         }
         lxw_chart *hist = workbook_add_chart(x->wb, LXW_CHART_COLUMN);
         lxw_chart *curve = workbook_add_chart(x->wb, LXW_CHART_SCATTER_STRAIGHT);

@@ -62,7 +62,8 @@ struct cxroi_sampler_workspace {
     double *values;        /* the block's values, lane-major: n_params x CXROI_SIM_BLOCK */
     double *u;             /* LHS uniforms, n_inputs x CXROI_SIM_BLOCK */
     size_t *perm;
-    double *z, *zc;        /* normal scores of the correlated inputs, before/after L */
+    double *z, *zc;        /* normal scores of the correlated inputs, before/after L:
+                              n_corr x CXROI_SIM_BLOCK each */
 };
 
 /* splitmix64: a well-mixed 64-bit hash, to give every block its own stream. */
@@ -99,38 +100,58 @@ static double table_value(const uinput *in, double z)
            h11 * in->table_dx[i + 1];
 }
 
-/* The value of an input at normal score z (any draw kind). */
-static double value_at_score(const uinput *in, double z)
+/* x[k] clamped to the input's range, in place. */
+static void clamp_all(const uinput *in, double *x, size_t n)
 {
-    double x;
-    switch (in->draw) {
-    case DRAW_TABLE:
-        x = table_value(in, z);
-        break;
-    case DRAW_NORMAL:
-        x = in->a + in->b * z;
-        break;
-    case DRAW_LOGNORMAL:
-        x = exp(in->a + in->b * z);
-        break;
-    default:
-        x = cxroi_dist_quantile(in->dist, gsl_cdf_ugaussian_P(z));
-        break;
-    }
-    return clamp(x, in->lo, in->hi);
+    double lo = in->lo, hi = in->hi;
+    for (size_t k = 0; k < n; k++)
+        x[k] = clamp(x[k], lo, hi);
 }
 
-/* The value of an input at probability u in (0, 1). */
-static double value_at_u(const uinput *in, double u)
+/* The values of an input at normal scores z[0..n) (any draw kind), into x (which may
+ * be z). Draw kinds with a closed form run as plain loops over the scores. */
+static void values_at_scores(const uinput *in, const double *z, size_t n, double *x)
 {
-    if (in->draw == DRAW_UNIFORM)
-        return clamp(cxroi_dist_quantile(in->dist, u), in->lo, in->hi);
-    return value_at_score(in, gsl_cdf_ugaussian_Pinv(u));
+    switch (in->draw) {
+    case DRAW_TABLE:
+        for (size_t k = 0; k < n; k++)
+            x[k] = table_value(in, z[k]);
+        break;
+    case DRAW_NORMAL:
+        for (size_t k = 0; k < n; k++)
+            x[k] = in->a + in->b * z[k];
+        break;
+    case DRAW_LOGNORMAL:
+        for (size_t k = 0; k < n; k++)
+            x[k] = exp(in->a + in->b * z[k]);
+        break;
+    default:
+        for (size_t k = 0; k < n; k++)
+            x[k] = gsl_cdf_ugaussian_P(z[k]);
+        cxroi_dist_quantiles(in->dist, x, x, n);
+        break;
+    }
+    clamp_all(in, x, n);
+}
+
+/* The values of an input at probabilities u[0..n) in (0, 1), into x (which may be u). */
+static void values_at_u(const uinput *in, const double *u, size_t n, double *x)
+{
+    if (in->draw == DRAW_UNIFORM) {
+        cxroi_dist_quantiles(in->dist, u, x, n);
+        clamp_all(in, x, n);
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        x[k] = gsl_cdf_ugaussian_Pinv(u[k]);
+    values_at_scores(in, x, n, x);
 }
 
 double cxroi_sampler_quantile(const cxroi_sampler *s, size_t j, double p)
 {
-    return value_at_u(&s->inputs[j], p);
+    double x;
+    values_at_u(&s->inputs[j], &p, 1, &x);
+    return x;
 }
 
 size_t cxroi_sampler_count(const cxroi_sampler *s)
@@ -327,8 +348,8 @@ cxroi_sampler_workspace *cxroi_sampler_workspace_alloc(const cxroi_sampler *s)
     ws->values = malloc((s->n_params ? s->n_params : 1) * CXROI_SIM_BLOCK * sizeof(double));
     ws->u = malloc((s->n_inputs ? s->n_inputs : 1) * CXROI_SIM_BLOCK * sizeof(double));
     ws->perm = malloc(CXROI_SIM_BLOCK * sizeof(size_t));
-    ws->z = malloc((s->n_corr ? s->n_corr : 1) * sizeof(double));
-    ws->zc = malloc((s->n_corr ? s->n_corr : 1) * sizeof(double));
+    ws->z = malloc((s->n_corr ? s->n_corr : 1) * CXROI_SIM_BLOCK * sizeof(double));
+    ws->zc = malloc((s->n_corr ? s->n_corr : 1) * CXROI_SIM_BLOCK * sizeof(double));
     if (!ws->rng || !ws->values || !ws->u || !ws->perm || !ws->z || !ws->zc) {
         cxroi_sampler_workspace_free(ws);
         return NULL;
@@ -353,15 +374,33 @@ void cxroi_sampler_workspace_free(cxroi_sampler_workspace *ws)
     free(ws);
 }
 
-/* z' = L z for the correlated inputs' normal scores. */
-static void correlate(const cxroi_sampler *s, const double *z, double *zc)
+/* z' = L z for the correlated inputs' normal scores, n iterations at once: z and zc
+ * hold n_corr rows of CXROI_SIM_BLOCK. */
+static void correlate(const cxroi_sampler *s, const double *z, double *zc, size_t n)
 {
     size_t m = s->n_corr;
     for (size_t i = 0; i < m; i++) {
-        double acc = 0.0;
-        for (size_t j = 0; j <= i; j++)
-            acc += s->chol[i * m + j] * z[j];
-        zc[i] = acc;
+        double *restrict out = zc + i * CXROI_SIM_BLOCK;
+        for (size_t k = 0; k < n; k++)
+            out[k] = 0.0;
+        for (size_t j = 0; j <= i; j++) {
+            double l = s->chol[i * m + j];
+            const double *restrict in = z + j * CXROI_SIM_BLOCK;
+            for (size_t k = 0; k < n; k++)
+                out[k] += l * in[k];
+        }
+    }
+}
+
+/* The correlated inputs from their normal scores z (n_corr rows): z' = L z, then each
+ * input's values at its row of z'. */
+static void fill_correlated(const cxroi_sampler *s, cxroi_sampler_workspace *ws, size_t n,
+                            double *values)
+{
+    correlate(s, ws->z, ws->zc, n);
+    for (size_t c = 0; c < s->n_corr; c++) {
+        const uinput *in = &s->inputs[s->corr_inputs[c]];
+        values_at_scores(in, ws->zc + c * CXROI_SIM_BLOCK, n, values + in->param * CXROI_SIM_BLOCK);
     }
 }
 
@@ -377,27 +416,28 @@ const double *cxroi_sampler_fill_block(const cxroi_sampler *s, cxroi_sampler_wor
         return values;
 
     if (s->sampling == CXROI_SAMPLING_MONTE_CARLO) {
-        for (size_t k = 0; k < n; k++) {
-            double *row = values + k;
-            for (size_t j = 0; j < s->n_inputs; j++) {
-                const uinput *in = &s->inputs[j];
-                if (in->corr >= 0)
-                    continue;
-                /* Normal-score families from GSL's ziggurat, the others from a uniform. */
-                if (in->draw == DRAW_UNIFORM)
-                    row[in->param * B] = value_at_u(in, gsl_rng_uniform_pos(ws->rng));
-                else
-                    row[in->param * B] = value_at_score(in, gsl_ran_gaussian_ziggurat(ws->rng, 1.0));
-            }
-            if (s->n_corr == 0)
+        /* Input by input, the block's n draws of each: normal-score families from GSL's
+         * ziggurat, the others from uniforms; then the correlated inputs' scores. */
+        for (size_t j = 0; j < s->n_inputs; j++) {
+            const uinput *in = &s->inputs[j];
+            if (in->corr >= 0)
                 continue;
-            for (size_t c = 0; c < s->n_corr; c++)
-                ws->z[c] = gsl_ran_gaussian_ziggurat(ws->rng, 1.0);
-            correlate(s, ws->z, ws->zc);
-            for (size_t c = 0; c < s->n_corr; c++) {
-                const uinput *in = &s->inputs[s->corr_inputs[c]];
-                row[in->param * B] = value_at_score(in, ws->zc[c]);
+            double *x = values + in->param * B;
+            if (in->draw == DRAW_UNIFORM) {
+                for (size_t k = 0; k < n; k++)
+                    x[k] = gsl_rng_uniform_pos(ws->rng);
+                values_at_u(in, x, n, x);
+            } else {
+                for (size_t k = 0; k < n; k++)
+                    x[k] = gsl_ran_gaussian_ziggurat(ws->rng, 1.0);
+                values_at_scores(in, x, n, x);
             }
+        }
+        if (s->n_corr > 0) {
+            for (size_t c = 0; c < s->n_corr; c++)
+                for (size_t k = 0; k < n; k++)
+                    ws->z[c * B + k] = gsl_ran_gaussian_ziggurat(ws->rng, 1.0);
+            fill_correlated(s, ws, n, values);
         }
         return values;
     }
@@ -408,26 +448,20 @@ const double *cxroi_sampler_fill_block(const cxroi_sampler *s, cxroi_sampler_wor
         for (size_t k = 0; k < n; k++)
             ws->perm[k] = k;
         gsl_ran_shuffle(ws->rng, ws->perm, n, sizeof(size_t));
-        double *u = ws->u + j * CXROI_SIM_BLOCK;
+        double *u = ws->u + j * B;
         for (size_t k = 0; k < n; k++)
             u[k] = ((double)ws->perm[k] + gsl_rng_uniform_pos(ws->rng)) / (double)n;
     }
-    for (size_t k = 0; k < n; k++) {
-        double *row = values + k;
-        for (size_t j = 0; j < s->n_inputs; j++) {
-            const uinput *in = &s->inputs[j];
-            if (in->corr < 0)
-                row[in->param * B] = value_at_u(in, ws->u[j * CXROI_SIM_BLOCK + k]);
-        }
-        if (s->n_corr == 0)
-            continue;
+    for (size_t j = 0; j < s->n_inputs; j++) {
+        const uinput *in = &s->inputs[j];
+        if (in->corr < 0)
+            values_at_u(in, ws->u + j * B, n, values + in->param * B);
+    }
+    if (s->n_corr > 0) {
         for (size_t c = 0; c < s->n_corr; c++)
-            ws->z[c] = gsl_cdf_ugaussian_Pinv(ws->u[s->corr_inputs[c] * CXROI_SIM_BLOCK + k]);
-        correlate(s, ws->z, ws->zc);
-        for (size_t c = 0; c < s->n_corr; c++) {
-            const uinput *in = &s->inputs[s->corr_inputs[c]];
-            row[in->param * B] = value_at_score(in, ws->zc[c]);
-        }
+            for (size_t k = 0; k < n; k++)
+                ws->z[c * B + k] = gsl_cdf_ugaussian_Pinv(ws->u[s->corr_inputs[c] * B + k]);
+        fill_correlated(s, ws, n, values);
     }
     return values;
 }

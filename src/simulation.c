@@ -15,7 +15,8 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "cxroi/model.h"
-#include "model_lanes.h"
+#include "model_internal.h"
+#include "order_internal.h"
 #include "sampler_internal.h"
 
 /* With a precision target, the run is checked after every round of this many blocks;
@@ -192,31 +193,22 @@ void cxroi_simulation_free(cxroi_simulation *sim)
     free(sim);
 }
 
-/* Percentile p of x as Excel's PERCENTILE.INC: h = (n - 1) p, interpolated between
- * the order statistics floor(h) and floor(h) + 1. Quickselect (O(n)) finds them, so
- * five percentiles of millions of NPVs cost a few linear passes, not a sort. */
-static double percentile(double *scratch, size_t n, double p)
-{
-    double h = (double)(n - 1) * p;
-    size_t lo = (size_t)floor(h);
-    double x_lo = gsl_stats_select(scratch, 1, n, lo);
-    if (lo + 1 >= n || h == (double)lo)
-        return x_lo;
-    double x_hi = gsl_stats_select(scratch, 1, n, lo + 1);
-    return x_lo + (h - (double)lo) * (x_hi - x_lo);
-}
-
 void cxroi_summary_compute(const double *x, size_t n, double *scratch, cxroi_summary *out)
 {
     out->mean = gsl_stats_mean(x, 1, n);
     out->sd = n > 1 ? gsl_stats_sd_m(x, 1, n, out->mean) : 0.0;
     out->stderr_mean = out->sd / sqrt((double)n);
+    /* Percentiles as Excel's PERCENTILE.INC, from the order statistics they need (a
+     * few linear passes over a copy, not a sort). */
     memcpy(scratch, x, n * sizeof(double));
-    out->p5 = percentile(scratch, n, 0.05);
-    out->p10 = percentile(scratch, n, 0.10);
-    out->p50 = percentile(scratch, n, 0.50);
-    out->p90 = percentile(scratch, n, 0.90);
-    out->p95 = percentile(scratch, n, 0.95);
+    static const double P[] = {0.05, 0.10, 0.50, 0.90, 0.95};
+    double q[5];
+    cxroi_order_percentiles(scratch, n, P, 5, q);
+    out->p5 = q[0];
+    out->p10 = q[1];
+    out->p50 = q[2];
+    out->p90 = q[3];
+    out->p95 = q[4];
 }
 
 /* Every initiative's mean NPV known to the relative precision asked (95 % half-width). */
@@ -334,11 +326,6 @@ done:
     return err;
 }
 
-typedef struct ranked {
-    double value;
-    size_t index;
-} ranked;
-
 /* ------------------------------------------------------------------------------------ */
 /* Memory: what a run needs against what the process can still get. Estimated in doubles
  * so that no product of counts can wrap around. */
@@ -371,7 +358,7 @@ static double bytes_peak(const cxroi_scenario *sc, double n, double threads)
     /* The statistics: per thread two n-long copies (percentiles, ROI) and the ranks of
      * the kept iterations; shared, the ranks of every kept input. The portfolio's two
      * n-long sums come after and fit in the same room. */
-    double stats = st * (2 * n * d + kept * (sizeof(ranked) + d)) + uncertain * kept * d;
+    double stats = st * (2 * n * d + kept * (2 * sizeof(cxroi_order_item) + d)) + uncertain * kept * d;
     /* Per worker: a block of sampled values and the model's workspace of
      * CXROI_SIM_LANES lanes (seven H+1 rows and eight single rows per segment; four H+1
      * rows, thirteen single rows and the attribution shared). */
@@ -558,33 +545,6 @@ static cxroi_error check_memory(const cxroi_scenario *sc, size_t iterations, uns
     return CXROI_ERROR_LIMIT;
 }
 
-static int compare_ranked(const void *a, const void *b)
-{
-    const ranked *x = a, *y = b;
-    if (x->value != y->value)
-        return x->value < y->value ? -1 : 1;
-    return x->index < y->index ? -1 : (x->index > y->index);
-}
-
-/* Ranks 1..n of x, ties sharing their average rank (as Spearman's rho needs). */
-static void rank_of(const double *x, size_t n, ranked *scratch, double *rank)
-{
-    for (size_t k = 0; k < n; k++) {
-        scratch[k].value = x[k];
-        scratch[k].index = k;
-    }
-    qsort(scratch, n, sizeof *scratch, compare_ranked);
-    for (size_t k = 0; k < n;) {
-        size_t end = k + 1;
-        while (end < n && scratch[end].value == scratch[k].value)
-            end++;
-        double r = 0.5 * (double)(k + 1 + end); /* average of ranks k+1 .. end */
-        for (size_t m = k; m < end; m++)
-            rank[scratch[m].index] = r;
-        k = end;
-    }
-}
-
 /* Run fn(ctx, k, worker) for k = 0..count-1 on `threads` threads (the calling one
  * included), handing out indices one at a time. */
 typedef struct pool_task {
@@ -640,7 +600,7 @@ typedef struct stats_ctx {
     size_t kept;
     double **scratch;     /* per worker: n doubles for percentiles */
     double **roi;         /* per worker: n doubles */
-    ranked **rank_work;   /* per worker: kept pairs */
+    cxroi_order_item **rank_work; /* per worker: 2 kept items */
     double **npv_ranks;   /* per worker: kept doubles */
     double *input_ranks;  /* n_uncertain x kept, centred; NULL rows when unused */
     double *input_norm;   /* sqrt(sum of squared centred ranks) per input */
@@ -665,7 +625,7 @@ static void rank_input(void *arg, size_t j, size_t w)
     if (!c->used[j])
         return;
     double *row = c->input_ranks + j * c->kept;
-    rank_of(c->sim->inputs + j * c->sim->inputs_stride, c->kept, c->rank_work[w], row);
+    cxroi_order_ranks(c->sim->inputs + j * c->sim->inputs_stride, c->kept, c->rank_work[w], row);
     c->input_norm[j] = centre_ranks(row, c->kept);
 }
 
@@ -698,7 +658,7 @@ static void summarise_initiative(void *arg, size_t i, size_t w)
     if (kept <= 2 || r->n_tornado == 0)
         return;
     double *nr = c->npv_ranks[w];
-    rank_of(npv, kept, c->rank_work[w], nr);
+    cxroi_order_ranks(npv, kept, c->rank_work[w], nr);
     double npv_norm = centre_ranks(nr, kept);
     /* Only the inputs that move this NPV (its tornado bars); the others are 0 by
      * construction and would cost a pass each. */
@@ -733,7 +693,7 @@ static cxroi_error summarise(cxroi_simulation *sim, unsigned threads)
     cxroi_error err = CXROI_ERROR_NOMEM;
     c.scratch = calloc(threads, sizeof(double *));
     c.roi = calloc(threads, sizeof(double *));
-    c.rank_work = calloc(threads, sizeof(ranked *));
+    c.rank_work = calloc(threads, sizeof(cxroi_order_item *));
     c.npv_ranks = calloc(threads, sizeof(double *));
     c.input_ranks = malloc((nu ? nu : 1) * (kept ? kept : 1) * sizeof(double));
     c.input_norm = calloc(nu ? nu : 1, sizeof(double));
@@ -744,7 +704,7 @@ static cxroi_error summarise(cxroi_simulation *sim, unsigned threads)
     for (unsigned t = 0; t < threads; t++) {
         c.scratch[t] = malloc(n * sizeof(double));
         c.roi[t] = malloc(n * sizeof(double));
-        c.rank_work[t] = malloc((kept ? kept : 1) * sizeof(ranked));
+        c.rank_work[t] = malloc(2 * (kept ? kept : 1) * sizeof(cxroi_order_item));
         c.npv_ranks[t] = malloc((kept ? kept : 1) * sizeof(double));
         if (!c.scratch[t] || !c.roi[t] || !c.rank_work[t] || !c.npv_ranks[t])
             goto done;

@@ -1,4 +1,4 @@
-/* Tests of the model's lanes (model_lanes.h): many iterations at once must give, lane by
+/* Tests of the model's lanes (model_internal.h): many iterations at once must give, lane by
  * lane, exactly the numbers of one evaluation at a time. */
 #include <math.h>
 #include <setjmp.h>
@@ -15,7 +15,7 @@
 #include "cxroi/model.h"
 #include "cxroi/scenario.h"
 #include "cxroi/simulation.h"
-#include "model_lanes.h"
+#include "model_internal.h"
 #include "sampler_internal.h"
 
 /* Every path of the lanes: constant and sBG segments (alpha and beta drawn per

@@ -97,6 +97,12 @@ double cxroi_dist_base(const cxroi_dist *d);
 double cxroi_dist_quantile(const cxroi_dist *d, double p);
 
 /**
+ * @brief cxroi_dist_quantile() at @p n probabilities: x[k] = Q(p[k]), the support and the
+ *        distribution's kind looked up once (the sampler's batch of draws).
+ */
+void cxroi_dist_quantiles(const cxroi_dist *d, const double *p, double *x, size_t n);
+
+/**
  * @brief The support [lo, hi] of the distribution (infinite ends allowed).
  */
 void cxroi_dist_support(const cxroi_dist *d, double *lo, double *hi);

@@ -1,13 +1,13 @@
 /*
- * model lanes: the deterministic model of model.h evaluated for many vectors of values
- * at once, for the Monte Carlo engine. The values are lane-major: parameter p of lane k
+ * model (internal): the deterministic model of model.h evaluated for many vectors of
+ * values at once, for the Monte Carlo engine. The values are lane-major: parameter p of lane k
  * is values[p * stride + k]. Each lane goes through the operations of a single
  * evaluation in the same order (cxroi_model_baseline() and cxroi_model_initiative() are
  * these functions with one lane), so a lane's results are bit for bit those of a single
  * evaluation of its values.
  */
-#ifndef CXROI_MODEL_LANES_H
-#define CXROI_MODEL_LANES_H
+#ifndef CXROI_MODEL_INTERNAL_H
+#define CXROI_MODEL_INTERNAL_H
 
 #include <stddef.h>
 
@@ -43,4 +43,4 @@ cxroi_error cxroi_model_lanes_present_values(const cxroi_model_workspace *worksp
  * element s * width + k (as cxroi_model_workspace_benefit_pv() for lane k). */
 const double *cxroi_model_lanes_attribution(const cxroi_model_workspace *workspace);
 
-#endif /* CXROI_MODEL_LANES_H */
+#endif /* CXROI_MODEL_INTERNAL_H */
