@@ -98,6 +98,7 @@ struct cxroi_model_workspace {
     double *effect;     /* Scratch: one effect's five changes times k [5 W] */
     double *seg_pv;     /* Scratch: a segment's PV of benefits [W] */
     double *seg_tv;     /* Scratch: a segment's terminal value [W] */
+    double *step;       /* Scratch: a year's change of the retention rates [W] */
     /* The last initiative: benefits B_t and costs per year [(H+1) W], terminal value
      * [W], the PV of its benefits per segment then direct [(n_segments + 1) W]. */
     double *benefits, *costs, *tv, *attr;
@@ -173,10 +174,10 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     w->width = width;
     /* Per segment: n, r_base, r_age, n_h, value_h, n_with, retained_with ((H+1) W
      * each), m, r_lo, r_hi and the five cached values (W each). Shared: cohorts, discount,
-     * benefits, costs ((H+1) W each); zeros, nans, rate, total, seg_pv, seg_tv, tv,
-     * clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv (n_seg + 1). */
+     * benefits, costs ((H+1) W each); zeros, nans, rate, total, seg_pv, seg_tv, step,
+     * tv, clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv (n_seg + 1). */
     size_t per_seg = 7 * len * width + 8 * width;
-    size_t count = per_seg * n_seg + 4 * len * width + 13 * width + (n_seg + 1) * (width + 1);
+    size_t count = per_seg * n_seg + 4 * len * width + 14 * width + (n_seg + 1) * (width + 1);
     w->block = calloc(count, sizeof(double));
     w->segments = calloc(n_seg ? n_seg : 1, sizeof(*w->segments));
     if (!w->block || !w->segments) {
@@ -202,8 +203,8 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     double **rows[] = {&w->cohorts, &w->discount, &w->benefits, &w->costs};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++, p += len * width)
         *rows[r] = p;
-    double **lanes[] = {&w->zeros,  &w->nans,   &w->rate, &w->total,
-                        &w->seg_pv, &w->seg_tv, &w->tv,   &w->clamped};
+    double **lanes[] = {&w->zeros,  &w->nans,   &w->rate, &w->total, &w->seg_pv,
+                        &w->seg_tv, &w->step,   &w->tv,   &w->clamped};
     for (size_t r = 0; r < sizeof lanes / sizeof lanes[0]; r++, p += width)
         *lanes[r] = p;
     w->effect = p;
@@ -484,12 +485,14 @@ LANES_CLONES cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenar
             if (equity)
                 sbg_values(seg, alpha, beta, d, horizon, width, lanes);
         }
-        for (size_t k = 0; k < lanes; k++) {
-            double sum = 0.0;
-            for (size_t t = 0; t < len; t++)
-                sum += seg->n[t * width + k] * 0.0;
-            bad[k] |= sum != 0.0;
+        double check[CXROI_MODEL_MAX_LANES] = {0};
+        for (size_t t = 0; t < len; t++) {
+            const double *restrict n = seg->n + t * width;
+            for (size_t k = 0; k < lanes; k++)
+                check[k] += n[k] * 0.0;
         }
+        for (size_t k = 0; k < lanes; k++)
+            bad[k] |= check[k] != 0.0;
     }
     size_t k0 = first_set(bad, lanes);
     if (k0 < lanes) {
@@ -524,10 +527,29 @@ typedef struct model_effect {
     const double *retention, *churn, *revenue, *cost_to_serve, *acquisitions;
 } model_effect;
 
-/* Retention with the initiative, unclamped: r + dRet g, or 1 - (1 - r)(1 + dChurn g). */
-LANES_INLINE double rate_with(bool retention, double r, double change, double g)
+/*
+ * A year's change of the retention rates, per lane: step = dRet g (retention effect) or
+ * 1 + dChurn g (churn effect), so that the rate with the initiative is r + step or
+ * 1 - (1 - r) step (rate_with()), the same operations as r + dRet g and
+ * 1 - (1 - r)(1 + dChurn g) written out. Computed once per year for all the cohorts.
+ */
+LANES_INLINE void year_steps(const model_effect *e, double g, size_t lanes, double *restrict step)
 {
-    return retention ? r + change * g : 1.0 - (1.0 - r) * (1.0 + change * g);
+    if (e->has_retention) {
+        const double *restrict dr = e->retention;
+        for (size_t k = 0; k < lanes; k++)
+            step[k] = dr[k] * g;
+    } else {
+        const double *restrict dc = e->churn;
+        for (size_t k = 0; k < lanes; k++)
+            step[k] = 1.0 + dc[k] * g;
+    }
+}
+
+/* Retention with the initiative, unclamped, from the year's step. */
+LANES_INLINE double rate_with(bool retention, double r, double step)
+{
+    return retention ? r + step : 1.0 - (1.0 - r) * step;
 }
 
 /* x clamped to [0, 1]; *count counts the rates that were outside (a double, so that
@@ -548,71 +570,68 @@ LANES_INLINE bool changes_rates(const model_effect *e, double g)
 
 /*
  * Customers of one year through the year's retention with the initiative, lane by lane:
- * out[k] = in[k] * r'[k] with r' = clamp(r + dRet g, 0, 1) or clamp(1 - (1 - r)(1 +
- * dChurn g), 0, 1). clamped[k] counts the rates clamped in lane k.
+ * out[k] = in[k] * r'[k] with r' = clamp(rate_with(r, step), 0, 1); step is NULL when
+ * the effect leaves the rates alone this year (r' = r). clamped[k] counts the rates
+ * clamped in lane k.
  */
-LANES_INLINE void survive(const model_effect *e, double g, const double *restrict r,
+LANES_INLINE void survive(bool retention, const double *restrict step, const double *restrict r,
                           const double *restrict in, double *restrict out,
                           double *restrict clamped, size_t lanes)
 {
-    if (!changes_rates(e, g)) {
+    if (!step) {
         for (size_t k = 0; k < lanes; k++)
             out[k] = in[k] * r[k];
-    } else if (e->has_retention) {
-        const double *restrict dr = e->retention;
+    } else if (retention) {
         for (size_t k = 0; k < lanes; k++)
-            out[k] = in[k] * clamp01(rate_with(true, r[k], dr[k], g), &clamped[k]);
+            out[k] = in[k] * clamp01(rate_with(true, r[k], step[k]), &clamped[k]);
     } else {
-        const double *restrict dc = e->churn;
         for (size_t k = 0; k < lanes; k++)
-            out[k] = in[k] * clamp01(rate_with(false, r[k], dc[k], g), &clamped[k]);
+            out[k] = in[k] * clamp01(rate_with(false, r[k], step[k]), &clamped[k]);
     }
 }
 
 /*
- * Whether no lane can have a rate clamped in a year of ramp g, given each lane's lowest
- * and highest baseline rate: the rate with the initiative is a linear function of r
+ * Whether no lane can have a rate clamped this year, given each lane's lowest and
+ * highest baseline rate: the rate with the initiative is a linear function of r
  * rounded monotonically, so its extremes are at lo and hi.
  */
-LANES_INLINE bool rates_in_range(const model_effect *e, double g, const double *restrict lo,
-                           const double *restrict hi, size_t lanes)
+LANES_INLINE bool rates_in_range(bool retention, const double *restrict step,
+                                 const double *restrict lo, const double *restrict hi,
+                                 size_t lanes)
 {
-    const double *restrict change = e->has_retention ? e->retention : e->churn;
-    int out = 0;
+    double out = 0.0; /* a double flag per lane, summed: the loop vectorises */
     for (size_t k = 0; k < lanes; k++) {
-        double a = rate_with(e->has_retention, lo[k], change[k], g);
-        double b = rate_with(e->has_retention, hi[k], change[k], g);
-        out |= (a < 0.0) | (a > 1.0) | (b < 0.0) | (b > 1.0) | (a != a) | (b != b);
+        double a = rate_with(retention, lo[k], step[k]);
+        double b = rate_with(retention, hi[k], step[k]);
+        bool inside = a >= 0.0 && a <= 1.0 && b >= 0.0 && b <= 1.0;
+        out += inside ? 0.0 : 1.0;
     }
-    return !out;
+    return out == 0.0;
 }
 
 /* As survive() on a cohort in place, adding the survivors to total[k]; with
  * `in_range` (rates_in_range() said so) the clamp is left out, as it would change
  * nothing. */
-LANES_INLINE void survive_add(const model_effect *e, double g, const double *restrict r,
-                        double *restrict cohort, double *restrict total,
-                        double *restrict clamped, bool in_range, size_t lanes)
+LANES_INLINE void survive_add(bool retention, const double *restrict step,
+                              const double *restrict r, double *restrict cohort,
+                              double *restrict total, double *restrict clamped, bool in_range,
+                              size_t lanes)
 {
-    if (!changes_rates(e, g)) {
+    if (!step) {
         for (size_t k = 0; k < lanes; k++)
             total[k] += cohort[k] *= r[k];
-    } else if (in_range && e->has_retention) {
-        const double *restrict dr = e->retention;
+    } else if (in_range && retention) {
         for (size_t k = 0; k < lanes; k++)
-            total[k] += cohort[k] *= rate_with(true, r[k], dr[k], g);
+            total[k] += cohort[k] *= r[k] + step[k];
     } else if (in_range) {
-        const double *restrict dc = e->churn;
         for (size_t k = 0; k < lanes; k++)
-            total[k] += cohort[k] *= rate_with(false, r[k], dc[k], g);
-    } else if (e->has_retention) {
-        const double *restrict dr = e->retention;
+            total[k] += cohort[k] *= rate_with(false, r[k], step[k]);
+    } else if (retention) {
         for (size_t k = 0; k < lanes; k++)
-            total[k] += cohort[k] *= clamp01(rate_with(true, r[k], dr[k], g), &clamped[k]);
+            total[k] += cohort[k] *= clamp01(rate_with(true, r[k], step[k]), &clamped[k]);
     } else {
-        const double *restrict dc = e->churn;
         for (size_t k = 0; k < lanes; k++)
-            total[k] += cohort[k] *= clamp01(rate_with(false, r[k], dc[k], g), &clamped[k]);
+            total[k] += cohort[k] *= clamp01(rate_with(false, r[k], step[k]), &clamped[k]);
     }
 }
 
@@ -663,7 +682,13 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
                            w->benefits + now, pv);
             /* N'_t = N'_{t-1} r'_t + A'_t, year t's ramp for both */
             double *restrict kept = retained + now, *restrict nw = n_with + now;
-            survive(e, g, seg->retention, n_with + before, kept, w->clamped, lanes);
+            const double *step = NULL;
+            if (changes_rates(e, g)) {
+                year_steps(e, g, lanes, w->step);
+                step = w->step;
+            }
+            survive(e->has_retention, step, seg->retention, n_with + before, kept, w->clamped,
+                    lanes);
             for (size_t k = 0; k < lanes; k++)
                 nw[k] = kept[k] + acq[k] * (1.0 + da[k] * g);
         }
@@ -687,12 +712,18 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
                        w->benefits + now, pv);
         /* Same cohort ages as baseline_sbg(), each rate changed by the effect. */
         double *restrict total = retained + now;
-        survive(e, g, seg->r_base + now, c, total, w->clamped, lanes);
+        const double *step = NULL;
+        bool in_range = false;
+        if (changes_rates(e, g)) {
+            year_steps(e, g, lanes, w->step);
+            step = w->step;
+            in_range = rates_in_range(e->has_retention, step, seg->r_lo, seg->r_hi, lanes);
+        }
+        survive(e->has_retention, step, seg->r_base + now, c, total, w->clamped, lanes);
         memcpy(c, total, lanes * sizeof(double));
-        bool in_range = changes_rates(e, g) && rates_in_range(e, g, seg->r_lo, seg->r_hi, lanes);
         for (int j = 1; j < t; j++)
-            survive_add(e, g, seg->r_age + (size_t)(t - 1 - j) * width, c + (size_t)j * width,
-                        total, w->clamped, in_range, lanes);
+            survive_add(e->has_retention, step, seg->r_age + (size_t)(t - 1 - j) * width,
+                        c + (size_t)j * width, total, w->clamped, in_range, lanes);
         double *restrict ct = c + now, *restrict nw = n_with + now;
         for (size_t k = 0; k < lanes; k++) {
             ct[k] = acq[k] * (1.0 + da[k] * g);

@@ -436,8 +436,8 @@ done:
 /* NPV of the funded set in each iteration: the members' NPVs added in index order (so
  * shared inputs and correlations carry through); summary and P(NPV > 0), P(NPV < 0). */
 static void set_distribution(const cxroi_simulation *sim, const bool *funded, double *sums,
-                             double *scratch, cxroi_summary *summary, double *prob_pos,
-                             double *prob_neg)
+                             double *scratch, cxroi_summary *summary,
+                             cxroi_distribution *distribution, double *prob_pos, double *prob_neg)
 {
     size_t n = sim->iterations, cap = sim->iterations_cap, pos = 0, neg = 0;
     for (size_t k = 0; k < n; k++)
@@ -451,7 +451,7 @@ static void set_distribution(const cxroi_simulation *sim, const bool *funded, do
         neg += sums[k] < 0.0;
     }
     if (summary)
-        cxroi_summary_compute(sums, n, scratch, summary);
+        cxroi_summary_compute_distribution(sums, n, scratch, summary, distribution);
     *prob_pos = (double)pos / (double)n;
     if (prob_neg)
         *prob_neg = (double)neg / (double)n;
@@ -593,7 +593,7 @@ static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxr
         memcpy(pt->funded, set, n * sizeof(bool));
         pt->budget = levels[j];
         pt->npv_mean = set_value(base, set, &pt->upfront);
-        set_distribution(sim, set, sums, NULL, NULL, &pt->prob_npv_positive, NULL);
+        set_distribution(sim, set, sums, NULL, NULL, NULL, &pt->prob_npv_positive, NULL);
         if (P->n_frontier > 1) {
             const cxroi_frontier_point *q0 = pt - 1;
             pt->marginal_value = (pt->npv_mean - q0->npv_mean) / (pt->budget - q0->budget);
@@ -811,8 +811,8 @@ cxroi_error cxroi_portfolio_run(const cxroi_scenario *scenario, const double *ba
             P->n_funded++;
             P->upfront += P->upfront_cost[i];
         }
-    set_distribution(sim, P->funded, sums, scratch, &P->npv, &P->prob_npv_positive,
-                     &P->prob_npv_negative);
+    set_distribution(sim, P->funded, sums, scratch, &P->npv, &P->npv_distribution,
+                     &P->prob_npv_positive, &P->prob_npv_negative);
 
     bool all_optimal = true;
     err = build_frontier(&prob, sim, P, sums, &all_optimal);

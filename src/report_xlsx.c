@@ -6,7 +6,6 @@
 #include "cxroi/model.h"
 #include "cxroi/portfolio.h"
 #include "cxroi/sbg.h"
-#include "order_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -26,7 +25,7 @@
 /* Excel refuses formulas longer than 8192 characters. */
 #define FORMULA_MAX 8192
 /* Bins of the NPV histograms. */
-#define HIST_BINS 30
+#define HIST_BINS CXROI_HISTOGRAM_BINS
 /* Bars of a tornado chart at most (the largest swings). */
 #define TORNADO_MAX 12
 /* The sBG residual value V(a) = sum_k [S(a+k)/S(a)] x^(k+1) is written as a SUMPRODUCT over
@@ -1581,28 +1580,7 @@ static void sheet_summary(xw *x)
 /* ---------------------------------------------------------------------------------- */
 /* Simulation                                                                          */
 
-/* The NPV of series @p k in every iteration: initiative k, or the funded set when k is the
- * number of initiatives. */
-static void series_values(const xw *x, size_t k, double *out)
-{
-    const cxroi_simulation *sim = x->a->simulation;
-    size_t n = sim->iterations, cap = sim->iterations_cap;
-    if (k < sim->n_initiatives) {
-        memcpy(out, sim->npv + k * cap, n * sizeof(double));
-        return;
-    }
-    for (size_t it = 0; it < n; it++)
-        out[it] = 0.0;
-    for (size_t i = 0; i < sim->n_initiatives; i++)
-        if (is_funded(x, i))
-            for (size_t it = 0; it < n; it++)
-                out[it] += sim->npv[i * cap + it];
-}
-
-static const double SCURVE_P[] = {0.0,  0.01, 0.025, 0.05, 0.1,  0.15, 0.2,   0.25, 0.3,
-                                  0.35, 0.4,  0.45,  0.5,  0.55, 0.6,  0.65,  0.7,  0.75,
-                                  0.8,  0.85, 0.9,   0.95, 0.975, 0.99, 1.0};
-#define SCURVE_N (sizeof SCURVE_P / sizeof SCURVE_P[0])
+#define SCURVE_N CXROI_CURVE_POINTS
 
 static void summary_row(xw *x, lxw_worksheet *ws, lxw_row_t r, const char *name,
                         const cxroi_summary *npv, double ppos, const cxroi_summary *roi,
@@ -1657,24 +1635,14 @@ static void sheet_simulation(xw *x)
         summary_row(x, ws, r++, "Portfolio (funded set)", &x->portfolio->npv,
                     x->portfolio->prob_npv_positive, NULL, x->f_bold);
     size_t n = sim->iterations;
-    double *v = malloc((n ? n : 1) * sizeof(double));
-    if (!v) {
-        x->nomem = true;
-        return;
-    }
     /* Per series: a block of the histogram's bins (A:C), the S-curve's points (E:F) and the
-     * two charts beside them. */
+     * two charts beside them, from the shapes the simulation and the portfolio computed. */
     r += 2;
     for (size_t k = 0; k < n_series && n > 0; k++) {
         const char *name = k < s->n_initiatives ? s->initiatives[k].name : "Portfolio (funded set)";
-        series_values(x, k, v);
-        /* The S-curve's points and the histogram's range, from the order statistics
-         * they need (no sort of the millions of NPVs). */
-        double ps[SCURVE_N + 2], qs[SCURVE_N + 2];
-        memcpy(ps, SCURVE_P, sizeof SCURVE_P);
-        ps[SCURVE_N] = 0.005;
-        ps[SCURVE_N + 1] = 0.995;
-        cxroi_order_percentiles(v, n, ps, SCURVE_N + 2, qs);
+        const cxroi_distribution *dist = k < s->n_initiatives
+                                             ? &sim->initiatives[k].npv_distribution
+                                             : &x->portfolio->npv_distribution;
         wstr(x, ws, r, 0, name, x->f_section);
         for (lxw_col_t c = 1; c < 22; c++)
             wstr(x, ws, r, c, "", x->f_section);
@@ -1684,29 +1652,16 @@ static void sheet_simulation(xw *x)
         wstr(x, ws, h, 2, "Share of iterations", x->f_header);
         wstr(x, ws, h, 4, "Probability", x->f_header);
         wstr(x, ws, h, 5, "NPV at most", x->f_header);
-        /* Bins over P0.5..P99.5 so that a few extreme draws do not flatten the chart; the
-         * end bins take everything beyond. */
-        double lo = qs[SCURVE_N], hi = qs[SCURVE_N + 1];
-        if (!(hi > lo)) {
-            double w = fabs(lo) > 0 ? fabs(lo) * 0.01 : 1.0;
-            lo -= w;
-            hi += w;
-        }
-        double width = (hi - lo) / HIST_BINS;
-        size_t counts[HIST_BINS] = {0};
-        for (size_t it = 0; it < n; it++) {
-            double b = floor((v[it] - lo) / width);
-            size_t bi = b < 0 ? 0 : b >= HIST_BINS ? HIST_BINS - 1 : (size_t)b;
-            counts[bi]++;
-        }
         for (int b = 0; b < HIST_BINS; b++) {
-            wnum(x, ws, h + 1 + (lxw_row_t)b, 0, lo + b * width, x->f_money);
-            wnum(x, ws, h + 1 + (lxw_row_t)b, 1, lo + (b + 1) * width, x->f_money);
-            wnum(x, ws, h + 1 + (lxw_row_t)b, 2, (double)counts[b] / (double)n, x->f_pct);
+            double from = dist->bin_lo + b * dist->bin_width;
+            wnum(x, ws, h + 1 + (lxw_row_t)b, 0, from, x->f_money);
+            wnum(x, ws, h + 1 + (lxw_row_t)b, 1, dist->bin_lo + (b + 1) * dist->bin_width,
+                 x->f_money);
+            wnum(x, ws, h + 1 + (lxw_row_t)b, 2, dist->share[b], x->f_pct);
         }
         for (size_t q = 0; q < SCURVE_N; q++) {
-            wnum(x, ws, h + 1 + (lxw_row_t)q, 4, SCURVE_P[q], x->f_pct);
-            wnum(x, ws, h + 1 + (lxw_row_t)q, 5, qs[q], x->f_money);
+            wnum(x, ws, h + 1 + (lxw_row_t)q, 4, CXROI_CURVE_P[q], x->f_pct);
+            wnum(x, ws, h + 1 + (lxw_row_t)q, 5, dist->curve[q], x->f_money);
         }
         lxw_chart *hist = workbook_add_chart(x->wb, LXW_CHART_COLUMN);
         lxw_chart *curve = workbook_add_chart(x->wb, LXW_CHART_SCATTER_STRAIGHT);
@@ -1755,7 +1710,6 @@ static void sheet_simulation(xw *x)
         chk(x, worksheet_insert_chart_opt(ws, h, 15, curve, &o));
         r = h + HIST_BINS + 3;
     }
-    free(v);
     chk(x, worksheet_set_column(ws, 0, 0, 34, NULL));
     chk(x, worksheet_set_column(ws, 1, 12, 14, NULL));
     worksheet_freeze_panes(ws, 4, 1);

@@ -193,7 +193,16 @@ void cxroi_simulation_free(cxroi_simulation *sim)
     free(sim);
 }
 
-void cxroi_summary_compute(const double *x, size_t n, double *scratch, cxroi_summary *out)
+const double CXROI_CURVE_P[CXROI_CURVE_POINTS] = {
+    0.0,  0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3,   0.35, 0.4,  0.45, 0.5,
+    0.55, 0.6,  0.65,  0.7,  0.75, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99, 1.0};
+
+/* Summary percentiles, then the S-curve's, then the histogram's range. */
+#define SUMMARY_PERCENTILES 5
+#define ALL_PERCENTILES (SUMMARY_PERCENTILES + CXROI_CURVE_POINTS + 2)
+
+void cxroi_summary_compute_distribution(const double *x, size_t n, double *scratch,
+                                        cxroi_summary *out, cxroi_distribution *distribution)
 {
     out->mean = gsl_stats_mean(x, 1, n);
     out->sd = n > 1 ? gsl_stats_sd_m(x, 1, n, out->mean) : 0.0;
@@ -201,14 +210,48 @@ void cxroi_summary_compute(const double *x, size_t n, double *scratch, cxroi_sum
     /* Percentiles as Excel's PERCENTILE.INC, from the order statistics they need (a
      * few linear passes over a copy, not a sort). */
     memcpy(scratch, x, n * sizeof(double));
-    static const double P[] = {0.05, 0.10, 0.50, 0.90, 0.95};
-    double q[5];
-    cxroi_order_percentiles(scratch, n, P, 5, q);
+    double p[ALL_PERCENTILES] = {0.05, 0.10, 0.50, 0.90, 0.95};
+    size_t m = SUMMARY_PERCENTILES;
+    if (distribution) {
+        memcpy(p + m, CXROI_CURVE_P, sizeof CXROI_CURVE_P);
+        p[ALL_PERCENTILES - 2] = 0.005;
+        p[ALL_PERCENTILES - 1] = 0.995;
+        m = ALL_PERCENTILES;
+    }
+    double q[ALL_PERCENTILES];
+    cxroi_order_percentiles(scratch, n, p, m, q);
     out->p5 = q[0];
     out->p10 = q[1];
     out->p50 = q[2];
     out->p90 = q[3];
     out->p95 = q[4];
+    if (!distribution)
+        return;
+    memcpy(distribution->curve, q + SUMMARY_PERCENTILES, sizeof distribution->curve);
+    /* Bins over P0.5..P99.5 so that a few extreme draws do not flatten the chart; the
+     * end bins take everything beyond. */
+    double lo = q[ALL_PERCENTILES - 2], hi = q[ALL_PERCENTILES - 1];
+    if (!(hi > lo)) {
+        double w = fabs(lo) > 0 ? fabs(lo) * 0.01 : 1.0;
+        lo -= w;
+        hi += w;
+    }
+    double width = (hi - lo) / CXROI_HISTOGRAM_BINS;
+    size_t counts[CXROI_HISTOGRAM_BINS] = {0};
+    for (size_t k = 0; k < n; k++) {
+        double b = floor((x[k] - lo) / width);
+        size_t bin = b < 0 ? 0 : b >= CXROI_HISTOGRAM_BINS ? CXROI_HISTOGRAM_BINS - 1 : (size_t)b;
+        counts[bin]++;
+    }
+    distribution->bin_lo = lo;
+    distribution->bin_width = width;
+    for (size_t b = 0; b < CXROI_HISTOGRAM_BINS; b++)
+        distribution->share[b] = (double)counts[b] / (double)n;
+}
+
+void cxroi_summary_compute(const double *x, size_t n, double *scratch, cxroi_summary *out)
+{
+    cxroi_summary_compute_distribution(x, n, scratch, out, NULL);
 }
 
 /* Every initiative's mean NPV known to the relative precision asked (95 % half-width). */
@@ -361,10 +404,10 @@ static double bytes_peak(const cxroi_scenario *sc, double n, double threads)
     double stats = st * (2 * n * d + kept * (2 * sizeof(cxroi_order_item) + d)) + uncertain * kept * d;
     /* Per worker: a block of sampled values and the model's workspace of
      * CXROI_SIM_LANES lanes (seven H+1 rows and eight single rows per segment; four H+1
-     * rows, thirteen single rows and the attribution shared). */
+     * rows, fourteen single rows and the attribution shared). */
     double lanes = CXROI_SIM_LANES;
     double workers = t * ((double)sc->n_params * CXROI_SIM_BLOCK * d +
-                          ((7 * len + 8) * ns + 4 * len + 13 + ns + 1) * lanes * d);
+                          ((7 * len + 8) * ns + 4 * len + 14 + ns + 1) * lanes * d);
     return stored + stats + workers;
 }
 
@@ -637,7 +680,7 @@ static void summarise_initiative(void *arg, size_t i, size_t w)
     cxroi_sim_initiative *r = &sim->initiatives[i];
     const double *npv = sim->npv + i * cap, *pvc = sim->pv_costs + i * cap;
     double *roi = c->roi[w];
-    cxroi_summary_compute(npv, n, c->scratch[w], &r->npv);
+    cxroi_summary_compute_distribution(npv, n, c->scratch[w], &r->npv, &r->npv_distribution);
     size_t positive = 0;
     r->has_roi = true;
     for (size_t k = 0; k < n; k++) {

@@ -80,6 +80,7 @@ typedef struct cxroi_portfolio {
                                    funded ones first (the order of the funding chart). */
     double upfront;           /**< Sum of the funded base upfront costs. */
     cxroi_summary npv;        /**< The funded set's NPV over the same iterations. */
+    cxroi_distribution npv_distribution; /**< Its S-curve and histogram. */
     double prob_npv_positive;
     bool feasible;            /**< false when the constraints admit no set (nothing funded). */
     bool optimal;             /**< The search proved the set optimal (false only when it

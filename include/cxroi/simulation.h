@@ -49,6 +49,25 @@ typedef struct cxroi_summary {
     double stderr_mean; /**< sd / sqrt(n). */
 } cxroi_summary;
 
+/** Points of an S-curve (cumulative distribution): the probabilities of CXROI_CURVE_P. */
+#define CXROI_CURVE_POINTS 25
+
+/** The S-curve's probabilities: 0, 1 %, 2.5 %, 5 %, 10 %, 15 %, ..., 95 %, 97.5 %, 99 %, 1. */
+extern const double CXROI_CURVE_P[CXROI_CURVE_POINTS];
+
+/** Bins of a histogram. */
+#define CXROI_HISTOGRAM_BINS 30
+
+/** The shape of a sample, for charts: its S-curve and its histogram. */
+typedef struct cxroi_distribution {
+    double curve[CXROI_CURVE_POINTS]; /**< Percentile CXROI_CURVE_P[q] (PERCENTILE.INC). */
+    double bin_lo;    /**< Lower end of the first bin: P0.5 (widened by 1 % of its size, or
+                           by 1, when P0.5 = P99.5). */
+    double bin_width; /**< (P99.5 - P0.5) / CXROI_HISTOGRAM_BINS, equal bins; the first
+                           and last bins also take what lies beyond them. */
+    double share[CXROI_HISTOGRAM_BINS]; /**< Share of the sample in each bin. */
+} cxroi_distribution;
+
 /** One bar of a tornado chart: an input at its P10 and P90, all others at base. */
 typedef struct cxroi_tornado_bar {
     size_t param;      /**< Parameter index. */
@@ -62,6 +81,7 @@ typedef struct cxroi_tornado_bar {
 /** Simulated results of one initiative. */
 typedef struct cxroi_sim_initiative {
     cxroi_summary npv;
+    cxroi_distribution npv_distribution; /**< S-curve and histogram of the NPV. */
     bool has_roi;           /**< false when PV costs are 0 in some iteration. */
     cxroi_summary roi;
     double prob_npv_positive;
@@ -124,6 +144,14 @@ void cxroi_simulation_free(cxroi_simulation *sim);
  * @param[out] out The summary.
  */
 void cxroi_summary_compute(const double *x, size_t n, double *scratch, cxroi_summary *out);
+
+/**
+ * @brief As cxroi_summary_compute(), with the S-curve and histogram of @p x as well (the
+ *        percentiles of both from one selection).
+ * @param[out] distribution The S-curve and histogram; NULL: only the summary.
+ */
+void cxroi_summary_compute_distribution(const double *x, size_t n, double *scratch,
+                                        cxroi_summary *out, cxroi_distribution *distribution);
 
 /**
  * @brief Bytes a run of @p iterations needs for its stored samples, to check against
