@@ -7,13 +7,6 @@
 /* Ranges this short are finished by insertion sort. */
 #define SELECT_SMALL 16
 
-static void swap_values(double *a, double *b)
-{
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
-
 static void insertion_sort(double *x, size_t n)
 {
     for (size_t i = 1; i < n; i++) {
@@ -28,35 +21,45 @@ static void insertion_sort(double *x, size_t n)
 }
 
 /*
- * Hoare's partition of x[lo..hi) (hi - lo >= 3) around the median of its first, middle
- * and last values, moved to x[lo] first: returns j with x[lo..j] <= pivot <= x[j+1..hi)
- * and lo <= j < hi - 1, so both parts are smaller than the range. (The upward scan
- * stops first at lo itself, the downward one at lo at the latest; after a swap each
- * stops at the value just swapped, so neither leaves the range, and j only falls.)
+ * Three-way partition of x[lo..hi) around pivot (a value of the range): afterwards
+ * x[lo..*lt) < pivot, x[*lt..*gt) == pivot, x[*gt..hi) > pivot. Two passes of Lomuto's
+ * scheme without branches on the data (each value is swapped unconditionally and the
+ * boundary moves by the comparison's 0 or 1), which random data cannot mispredict: the
+ * first splits off the smaller values, the second the equal ones from the rest.
  */
-static size_t partition(double *x, size_t lo, size_t hi)
+static void partition3(double *x, size_t lo, size_t hi, double pivot, size_t *lt, size_t *gt)
 {
-    size_t mid = lo + (hi - lo) / 2, last = hi - 1;
-    /* Order x[mid] <= x[lo] <= x[last]: the median lands at lo. */
-    if (x[mid] > x[last])
-        swap_values(&x[mid], &x[last]);
-    if (x[lo] > x[last])
-        swap_values(&x[lo], &x[last]);
-    if (x[mid] > x[lo])
-        swap_values(&x[mid], &x[lo]);
-    double pivot = x[lo];
-    size_t i = lo - 1, j = hi; /* i wraps around when lo is 0: unsigned, well defined */
-    for (;;) {
-        do
-            i++;
-        while (x[i] < pivot);
-        do
-            j--;
-        while (x[j] > pivot);
-        if (i >= j)
-            return j;
-        swap_values(&x[i], &x[j]);
+    size_t i = lo;
+    for (size_t j = lo; j < hi; j++) {
+        double v = x[j];
+        size_t smaller = v < pivot;
+        x[j] = x[i];
+        x[i] = v;
+        i += smaller;
     }
+    size_t e = i;
+    for (size_t j = i; j < hi; j++) {
+        double v = x[j];
+        size_t equal = v <= pivot;
+        x[j] = x[e];
+        x[e] = v;
+        e += equal;
+    }
+    *lt = i;
+    *gt = e;
+}
+
+/* The median of x[lo], x[mid] and x[hi - 1]. */
+static double median3(const double *x, size_t lo, size_t hi)
+{
+    double a = x[lo], b = x[lo + (hi - lo) / 2], c = x[hi - 1];
+    if (a > b) {
+        double t = a;
+        a = b;
+        b = t;
+    }
+    /* a <= b: the median is b, or the larger of a and c when c < b. */
+    return c < b ? (c > a ? c : a) : b;
 }
 
 /* Put the order statistic of each rank in ranks[0..m) (ascending, distinct, within
@@ -68,21 +71,27 @@ static void select_ranks(double *x, size_t lo, size_t hi, const size_t *ranks, s
             insertion_sort(x + lo, hi - lo);
             return;
         }
-        size_t j = partition(x, lo, hi);
-        size_t left = 0;
-        while (left < m && ranks[left] <= j)
+        size_t lt, gt;
+        partition3(x, lo, hi, median3(x, lo, hi), &lt, &gt);
+        /* Ranks in [lt, gt) are the pivot, in place; the others lie on either side, each
+         * side smaller than the range (the pivot is in neither). */
+        size_t left = 0, mid = 0;
+        while (left < m && ranks[left] < lt)
             left++;
+        mid = left;
+        while (mid < m && ranks[mid] < gt)
+            mid++;
         /* Recurse into the side with fewer ranks, loop on the other: the depth of the
          * recursion stays below log2(m) + 1. */
-        if (left <= m - left) {
-            select_ranks(x, lo, j + 1, ranks, left);
-            ranks += left;
-            m -= left;
-            lo = j + 1;
+        if (left <= m - mid) {
+            select_ranks(x, lo, lt, ranks, left);
+            ranks += mid;
+            m -= mid;
+            lo = gt;
         } else {
-            select_ranks(x, j + 1, hi, ranks + left, m - left);
+            select_ranks(x, gt, hi, ranks + mid, m - mid);
             m = left;
-            hi = j + 1;
+            hi = lt;
         }
     }
 }

@@ -3,8 +3,9 @@
  * millions of Monte Carlo iterations.
  *
  * Percentiles come from a selection of exactly the order statistics they need (a
- * three-way quickselect that follows every requested rank at once), in place: a few
- * linear passes over the data, no sort, no extra memory. Ranks come from a least
+ * three-way quickselect, partitioning without data-dependent branches, that follows
+ * every requested rank at once), in place: a few linear passes over the data, no sort,
+ * no extra memory. Ranks come from a least
  * significant digit radix sort of the values' bit patterns (ordered like the doubles
  * themselves), linear in the sample size.
  */
