@@ -9,8 +9,8 @@
  *
  *   cxroi_bench_sim draw SCENARIO [-n N] [--seed S]
  *       the floor of the sampling cost: N iterations of one cxroi_dist_sample() call per
- *       uncertain input (the same GSL samplers, the same MT19937 generator as the
- *       engine), on one thread, with nothing else: no model, no statistics.
+ *       uncertain input (the same GSL samplers, the same generator as the engine),
+ *       on one thread, with nothing else: no model, no statistics.
  *
  * Defaults: N, seed and sampling from the scenario's `simulation:`; threads 1.
  * Prints figures; asserts nothing.
@@ -193,7 +193,12 @@ static int bench_draw(const args *a)
     const cxroi_dist **d = malloc((sc->n_params ? sc->n_params : 1) * sizeof *d);
     size_t *param = malloc((sc->n_params ? sc->n_params : 1) * sizeof *param);
     double *row = calloc(sc->n_params ? sc->n_params : 1, sizeof *row);
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    /* The engine's generator, found by name among GSL's. */
+    const gsl_rng_type *type = NULL;
+    for (const gsl_rng_type **t = gsl_rng_types_setup(); *t; t++)
+        if (strcmp((*t)->name, cxroi_simulation_generator()) == 0)
+            type = *t;
+    gsl_rng *rng = type ? gsl_rng_alloc(type) : NULL;
     if (!d || !param || !row || !rng) {
         fputs("out of memory\n", stderr);
         exit(1);

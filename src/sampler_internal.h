@@ -1,8 +1,8 @@
 /*
  * sampler: draws the uncertain inputs of a scenario, block by block.
  *
- * Each block of CXROI_SIM_BLOCK iterations has its own random stream (MT19937 seeded from
- * the run's seed and the block's index), so a block's draws do not depend on which
+ * Each block of CXROI_SIM_BLOCK iterations has its own random stream (GSL's taus2 seeded
+ * from the run's seed and the block's index), so a block's draws do not depend on which
  * thread draws it or on the other blocks. Monte Carlo draws independent inputs straight
  * from GSL's samplers; Latin hypercube stratifies each input over the block. Correlated
  * inputs go through a Gaussian copula: normal scores z, z' = L z with L the Cholesky

@@ -133,6 +133,12 @@ typedef struct cxroi_simulation {
 cxroi_error cxroi_simulation_run(const cxroi_scenario *scenario, const cxroi_sim_options *options,
                                  cxroi_diag *diag, cxroi_simulation **out);
 
+/**
+ * @brief The name of the GSL random number generator behind every stream ("taus2"), as
+ *        gsl_rng_name() gives it.
+ */
+const char *cxroi_simulation_generator(void);
+
 /** @brief Free a simulation. Accepts NULL. */
 void cxroi_simulation_free(cxroi_simulation *sim);
 
