@@ -788,8 +788,11 @@ LANES_CLONES cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scen
                             spec->acquisitions};
         const double *row[5];
         for (size_t f = 0; f < 5; f++) {
-            double *restrict out = w->effect + f * width;
             const double *restrict in = column(values, stride, params[f], w->zeros);
+            row[f] = in;
+            if (ks == 1.0) /* k x = x: the Monte Carlo case reads the values as they are */
+                continue;
+            double *restrict out = w->effect + f * width;
             for (size_t k = 0; k < lanes; k++)
                 out[k] = ks * in[k];
             row[f] = out;
