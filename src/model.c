@@ -348,33 +348,29 @@ LANES_INLINE void baseline_sbg(model_segment *seg, int horizon, size_t w, size_t
 }
 
 /* Retention rates r(a) of an sBG segment for every lane: the base's r(tenure + t - 1)
- * in year t and r(a) by age, computed for lane 0 and copied to every lane with the same
- * alpha and beta (the usual case: fixed, or drawn once per iteration for all). */
-LANES_INLINE void sbg_rates(model_segment *seg, const double *alpha, const double *beta, int horizon,
-                      size_t w, size_t lanes)
+ * in year t and r(a) by age; and each lane's lowest and highest of them. */
+LANES_INLINE void sbg_rates(model_segment *seg, const double *restrict alpha,
+                            const double *restrict beta, int horizon, size_t w, size_t lanes)
 {
-    for (size_t k = 0; k < lanes; k++) {
-        bool same = k > 0 && alpha[k] == alpha[0] && beta[k] == beta[0];
-        for (int t = 1; t <= horizon; t++) {
-            size_t at = (size_t)t * w + k, age = (size_t)(t - 1) * w + k;
-            seg->r_base[at] = same ? seg->r_base[at - k]
-                                   : cxroi_sbg_retention(alpha[k], beta[k], seg->tenure + t - 1);
-            seg->r_age[age] = same ? seg->r_age[age - k]
-                                   : cxroi_sbg_retention(alpha[k], beta[k], t - 1);
-        }
-        seg->r_base[k] = seg->r_base[w + k];
-        double lo = seg->r_base[w + k], hi = lo;
-        for (int t = 1; t <= horizon; t++) {
-            double a = seg->r_base[(size_t)t * w + k], b = seg->r_age[(size_t)(t - 1) * w + k];
+    double *restrict lo = seg->r_lo, *restrict hi = seg->r_hi;
+    for (int t = 1; t <= horizon; t++) {
+        double *restrict base = seg->r_base + (size_t)t * w;
+        double *restrict age = seg->r_age + (size_t)(t - 1) * w;
+        double a_base = seg->tenure + t - 1, a_age = t - 1;
+        for (size_t k = 0; k < lanes; k++) {
+            base[k] = cxroi_sbg_retention(alpha[k], beta[k], a_base);
+            age[k] = cxroi_sbg_retention(alpha[k], beta[k], a_age);
             /* Rates of a valid alpha and beta: never NaN, so plain comparisons. */
-            lo = a < lo ? a : lo;
-            lo = b < lo ? b : lo;
-            hi = a > hi ? a : hi;
-            hi = b > hi ? b : hi;
+            double l = t == 1 ? base[k] : lo[k], h = t == 1 ? base[k] : hi[k];
+            l = base[k] < l ? base[k] : l;
+            l = age[k] < l ? age[k] : l;
+            h = base[k] > h ? base[k] : h;
+            h = age[k] > h ? age[k] : h;
+            lo[k] = l;
+            hi[k] = h;
         }
-        seg->r_lo[k] = lo;
-        seg->r_hi[k] = hi;
     }
+    memcpy(seg->r_base, seg->r_base + w, lanes * sizeof(double));
 }
 
 /* Value at H of one customer of each cohort of an sBG segment (customer equity). Base
@@ -383,7 +379,7 @@ LANES_INLINE void sbg_rates(model_segment *seg, const double *alpha, const doubl
  * (the first renewal peeled off the sum), run downward, where each step multiplies an
  * earlier error by x r(a) < 1: stable, about one rounding per step. */
 LANES_INLINE void sbg_values(model_segment *seg, const double *alpha, const double *beta,
-                       const double *d, int horizon, size_t w, size_t lanes)
+                             const double *d, int horizon, size_t w, size_t lanes, double *v)
 {
     for (size_t k = 0; k < lanes; k++) {
         if (!(alpha[k] == seg->cached_alpha[k] && beta[k] == seg->cached_beta[k] &&
@@ -395,13 +391,19 @@ LANES_INLINE void sbg_values(model_segment *seg, const double *alpha, const doub
             seg->cached_beta[k] = beta[k];
             seg->cached_d[k] = d[k];
         }
-        double m = seg->m[k], v = seg->cached_v_top[k];
-        double x = 1.0 / (1.0 + d[k]);
-        seg->value_h[k] = m * seg->cached_v_base[k];
-        seg->value_h[w + k] = m * v;
-        for (int j = 2; j <= horizon; j++) {
-            v = x * (1.0 + seg->r_age[(size_t)(horizon - j) * w + k] * v); /* age H - j */
-            seg->value_h[(size_t)j * w + k] = m * v;
+    }
+    const double *restrict m = seg->m;
+    for (size_t k = 0; k < lanes; k++) {
+        v[k] = seg->cached_v_top[k];
+        seg->value_h[k] = m[k] * seg->cached_v_base[k];
+        seg->value_h[w + k] = m[k] * v[k];
+    }
+    for (int j = 2; j <= horizon; j++) {
+        const double *restrict r = seg->r_age + (size_t)(horizon - j) * w; /* age H - j */
+        double *restrict out = seg->value_h + (size_t)j * w;
+        for (size_t k = 0; k < lanes; k++) {
+            v[k] = 1.0 / (1.0 + d[k]) * (1.0 + r[k] * v[k]);
+            out[k] = m[k] * v[k];
         }
     }
 }
@@ -483,7 +485,7 @@ LANES_CLONES cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenar
             sbg_rates(seg, alpha, beta, horizon, width, lanes);
             baseline_sbg(seg, horizon, width, lanes, w->cohorts);
             if (equity)
-                sbg_values(seg, alpha, beta, d, horizon, width, lanes);
+                sbg_values(seg, alpha, beta, d, horizon, width, lanes, w->total);
         }
         double check[CXROI_MODEL_MAX_LANES] = {0};
         for (size_t t = 0; t < len; t++) {
@@ -829,35 +831,27 @@ LANES_CLONES cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scen
                 direct_pv[k] += b * disc[k];
             }
         }
-        for (size_t k = 0; k < lanes; k++)
-            ben[k] *= bf;
+        if (bf != 1.0) /* x * 1 = x: without a risk adjustment nothing to scale */
+            for (size_t k = 0; k < lanes; k++)
+                ben[k] *= bf;
         const double *restrict paid = t == ini->start ? upfront : t > ini->start ? annual : w->zeros;
-        for (size_t k = 0; k < lanes; k++)
-            cost[k] = (0.0 + paid[k]) * cf;
+        if (cf != 1.0)
+            for (size_t k = 0; k < lanes; k++)
+                cost[k] = (0.0 + paid[k]) * cf;
+        else
+            for (size_t k = 0; k < lanes; k++)
+                cost[k] = 0.0 + paid[k];
     }
-    /* Attribution: segment s's PV of benefits, then the direct benefit's, both after the
-     * risk adjustment like the benefits they come from. */
-    double check[CXROI_MODEL_MAX_LANES];
-    for (size_t k = 0; k < lanes; k++) {
-        tv[k] *= bf;
-        check[k] = tv[k] * 0.0;
-    }
-    for (size_t t = 0; t < len; t++) {
-        const double *restrict ben = w->benefits + t * width, *restrict cost = w->costs + t * width;
+    /* The terminal value and the attribution (segment s's PV of benefits, then the
+     * direct benefit's) after the risk adjustment, like the benefits they come from.
+     * Flows that are not finite make the NPV or the PV costs not finite:
+     * cxroi_model_lanes_present_values() reports them. */
+    if (bf != 1.0) {
         for (size_t k = 0; k < lanes; k++)
-            check[k] += ben[k] * 0.0 + cost[k] * 0.0;
-    }
-    unsigned char bad[CXROI_MODEL_MAX_LANES];
-    for (size_t k = 0; k < lanes; k++)
-        bad[k] = check[k] != 0.0;
-    for (size_t s = 0; s <= n_seg; s++)
-        for (size_t k = 0; k < lanes; k++)
-            w->attr[s * width + k] *= bf;
-    size_t k0 = first_set(bad, lanes);
-    if (k0 < lanes) {
-        if (bad_lane)
-            *bad_lane = k0;
-        return CXROI_ERROR_MODEL;
+            tv[k] *= bf;
+        for (size_t s = 0; s <= n_seg; s++)
+            for (size_t k = 0; k < lanes; k++)
+                w->attr[s * width + k] *= bf;
     }
     return CXROI_OK;
 }
@@ -933,7 +927,9 @@ cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double 
     out->terminal_value = w->tv[0];
     for (size_t s = 0; s <= scenario->n_segments; s++)
         w->benefit_pv[s] = w->attr[s * w->width];
-    if (err == CXROI_OK && !all_finite(out->cash_flows, len))
+    if (err == CXROI_OK &&
+        (!all_finite(out->cash_flows, len) || !all_finite(out->benefits, len) ||
+         !all_finite(out->costs, len) || !isfinite(out->terminal_value)))
         err = CXROI_ERROR_MODEL;
     return err;
 }

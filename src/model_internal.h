@@ -29,7 +29,8 @@ cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenario, const dou
                                        cxroi_model_workspace *workspace, size_t *bad_lane);
 
 /* Benefits, costs, terminal value and benefit attribution of one initiative in every
- * lane of the baseline (same values). */
+ * lane of the baseline (same values). Flows that overflow are not checked here: they
+ * make cxroi_model_lanes_present_values() fail. */
 cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scenario, const double *values,
                                          size_t stride, size_t initiative,
                                          const cxroi_adjust *adjust,

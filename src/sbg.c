@@ -11,11 +11,6 @@
 #include <gsl/gsl_sf_psi.h>
 #include <gsl/gsl_vector.h>
 
-double cxroi_sbg_retention(double alpha, double beta, double age)
-{
-    return (beta + age) / (alpha + beta + age);
-}
-
 double cxroi_sbg_survival(double alpha, double beta, double t)
 {
     /* S(t) = B(alpha, beta + t) / B(alpha, beta), in logs to stay finite for large t. */

@@ -449,6 +449,77 @@ static void test_simulation_summary_distribution(void **state)
 }
 
 /*
+ * A draw the model cannot evaluate (a discount rate so close to -1 that discounting 50
+ * years overflows) stops the run with an error naming the first such iteration, the
+ * same on any number of threads: found here one iteration at a time, through the
+ * single-value API, from the same draws.
+ */
+static void test_simulation_names_the_first_failing_iteration(void **state)
+{
+    (void)state;
+    cxroi_scenario *sc = load("cxroi: 1\n"
+                              "name: overflow\n"
+                              "horizon: 50\n"
+                              "discount_rate: {dist: uniform, min: -0.9999999999, max: -0.999}\n"
+                              "segments:\n"
+                              "  - {id: base, customers: 100000, revenue_per_customer: 500,\n"
+                              "     margin: 0.4, cost_to_serve: 20, retention: 0.9,\n"
+                              "     acquisitions_per_year: 5000}\n"
+                              "initiatives:\n"
+                              "  - id: big\n"
+                              "    costs: {upfront: 1.0e9, annual: 1.0e8}\n"
+                              "    effects: {base: {retention: 0.01}}\n");
+    /* The first failing iteration, one at a time. */
+    cxroi_diag *diag = cxroi_diag_new();
+    cxroi_sampler *sampler = NULL;
+    assert_int_equal(cxroi_sampler_new(sc, CXROI_SAMPLING_MONTE_CARLO, diag, &sampler), CXROI_OK);
+    cxroi_sampler_workspace *sws = cxroi_sampler_workspace_alloc(sampler);
+    cxroi_model_workspace *ws = cxroi_model_workspace_alloc(sc);
+    assert_non_null(sws);
+    assert_non_null(ws);
+    size_t h = (size_t)sc->horizon + 1, first = SIZE_MAX;
+    double values[16], buf[3 * 51];
+    assert_true(sc->n_params <= 16);
+    cxroi_flows flows = {buf, buf + h, buf + 2 * h, 0.0};
+    for (size_t b = 0; b < 8 && first == SIZE_MAX; b++) {
+        const double *block = cxroi_sampler_fill_block(sampler, sws, 99, b, CXROI_SIM_BLOCK);
+        for (size_t k = 0; k < CXROI_SIM_BLOCK && first == SIZE_MAX; k++) {
+            for (size_t p = 0; p < sc->n_params; p++)
+                values[p] = block[p * CXROI_SIM_BLOCK + k];
+            double npv, pvc;
+            cxroi_error e = cxroi_model_baseline(sc, values, ws);
+            if (e == CXROI_OK)
+                e = cxroi_model_initiative(sc, values, 0, NULL, ws, &flows);
+            if (e == CXROI_OK)
+                e = cxroi_model_present_values(&flows, sc->horizon, values[sc->discount_rate],
+                                               &npv, &pvc);
+            if (e != CXROI_OK)
+                first = b * CXROI_SIM_BLOCK + k;
+        }
+    }
+    /* Not in the first lane of its slice of 128, so the slice's own search matters. */
+    assert_true(first != SIZE_MAX);
+    assert_true(first % 128 != 0);
+    char want[64];
+    snprintf(want, sizeof want, "iteration %zu of the simulation", first + 1);
+    for (unsigned t = 1; t <= 2; t++) {
+        cxroi_diag *d = cxroi_diag_new();
+        cxroi_sim_options opt = {.iterations = 8 * CXROI_SIM_BLOCK, .seed = 99, .threads = t};
+        cxroi_simulation *sim = NULL;
+        assert_int_equal(cxroi_simulation_run(sc, &opt, d, &sim), CXROI_ERROR_MODEL);
+        assert_null(sim);
+        assert_int_equal(cxroi_diag_error_count(d), 1);
+        assert_non_null(strstr(cxroi_diag_get(d, 0)->message, want));
+        cxroi_diag_free(d);
+    }
+    cxroi_model_workspace_free(ws);
+    cxroi_sampler_workspace_free(sws);
+    cxroi_sampler_free(sampler);
+    cxroi_diag_free(diag);
+    cxroi_scenario_free(sc);
+}
+
+/*
  * Tornado: each input at its P10 and P90; for the linear scenario NPV = -upfront +
  * benefit (horizon 1, rate 0), so the bars are exactly the inputs' P10/P90, the wider
  * input first, and an input of another initiative gives no bar.
@@ -552,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_simulation_summary_percentiles),
         cmocka_unit_test(test_simulation_summary_moments_match_gsl),
         cmocka_unit_test(test_simulation_summary_distribution),
+        cmocka_unit_test(test_simulation_names_the_first_failing_iteration),
         cmocka_unit_test(test_simulation_monte_carlo_marginals),
         cmocka_unit_test(test_simulation_latin_hypercube_marginals),
         cmocka_unit_test(test_simulation_latin_hypercube_stratifies_each_block),

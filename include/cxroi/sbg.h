@@ -16,8 +16,15 @@
 
 #include "cxroi/error.h"
 
-/** @brief Retention of a cohort at age @p age: (beta + age) / (alpha + beta + age). */
-double cxroi_sbg_retention(double alpha, double beta, double age);
+/**
+ * @brief Retention of a cohort at age @p age: (beta + age) / (alpha + beta + age).
+ *
+ * Inline, so that the model's loops over many iterations vectorise through it.
+ */
+static inline double cxroi_sbg_retention(double alpha, double beta, double age)
+{
+    return (beta + age) / (alpha + beta + age);
+}
 
 /** @brief Survival after @p t periods: B(alpha, beta + t) / B(alpha, beta). */
 double cxroi_sbg_survival(double alpha, double beta, double t);
