@@ -1,6 +1,7 @@
 /* The deterministic model of SPEC.md: customers, contribution, cash flows and metrics. */
 #include "cxroi/model.h"
 #include "cxroi/sbg.h"
+#include "clones_internal.h"
 #include "model_internal.h"
 
 #include <math.h>
@@ -38,18 +39,9 @@ const cxroi_adjust CXROI_ADJUST_NONE = {1.0, 1.0, 1.0};
  * result does not depend on its neighbours or on the number of lanes.
  */
 
-/*
- * The lanes' loops are compiled for the machine they run on: on x86-64 with GCC each
- * entry point is cloned for AVX2 (four lanes per instruction) besides the baseline
- * SSE2 (two), and the dynamic loader picks the clone the processor supports. The
- * helpers are inlined into each clone. Floating-point contraction is off, so every
- * clone rounds the same operations the same way: results do not depend on the clone.
- */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define LANES_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define LANES_CLONES
-#endif
+/* The lanes' entry points are cloned for AVX2 (clones_internal.h); the helpers are
+ * inlined into each clone. */
+#define LANES_CLONES CXROI_CLONES
 #if defined(__GNUC__)
 #define LANES_INLINE static inline __attribute__((always_inline))
 #else

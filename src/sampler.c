@@ -13,6 +13,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "clones_internal.h"
 #include "cxroi/simulation.h"
 
 /* The random number generator of every block's stream: L'Ecuyer's maximally
@@ -91,14 +92,16 @@ static double clamp(double x, double lo, double hi)
  * the two nodes around z, found by index on the evenly spaced grid (no search), with
  * the slopes of Steffen's monotone spline, so the result is that spline exactly.
  */
-static double table_value(const uinput *in, double z)
+static inline double table_value(const uinput *in, double z)
 {
+    /* Without branches, so that a loop over scores vectorises (gathers): t is clamped to
+     * the table (a NaN score to its start), and at either end the Hermite weights are
+     * (1, 0, 0, 0) or (0, 0, 1, 0), giving the end node itself. */
     double t = (z + TABLE_Z) * ((double)(TABLE_NODES - 1) / (2.0 * TABLE_Z));
-    if (!(t > 0.0))
-        return in->table_x[0];
-    if (!(t < (double)(TABLE_NODES - 1)))
-        return in->table_x[TABLE_NODES - 1];
+    t = t > 0.0 ? t : 0.0;
+    t = t < (double)(TABLE_NODES - 1) ? t : (double)(TABLE_NODES - 1);
     size_t i = (size_t)t;
+    i = i < TABLE_NODES - 2 ? i : TABLE_NODES - 2;
     double u = t - (double)i, u2 = u * u, u3 = u2 * u;
     double h00 = 2.0 * u3 - 3.0 * u2 + 1.0, h10 = u3 - 2.0 * u2 + u;
     double h01 = -2.0 * u3 + 3.0 * u2, h11 = u3 - u2;
@@ -116,7 +119,7 @@ static void clamp_all(const uinput *in, double *x, size_t n)
 
 /* The values of an input at normal scores z[0..n) (any draw kind), into x (which may
  * be z). Draw kinds with a closed form run as plain loops over the scores. */
-static void values_at_scores(const uinput *in, const double *z, size_t n, double *x)
+CXROI_CLONES static void values_at_scores(const uinput *in, const double *z, size_t n, double *x)
 {
     switch (in->draw) {
     case DRAW_TABLE:
