@@ -91,6 +91,7 @@ struct cxroi_model_workspace {
     double *seg_pv;     /* Scratch: a segment's PV of benefits [W] */
     double *seg_tv;     /* Scratch: a segment's terminal value [W] */
     double *step;       /* Scratch: a year's change of the retention rates [W] */
+    double *m_with;     /* Scratch: contribution per customer with the initiative [W] */
     /* The last initiative: benefits B_t and costs per year [(H+1) W], terminal value
      * [W], the PV of its benefits per segment then direct [(n_segments + 1) W]. */
     double *benefits, *costs, *tv, *attr;
@@ -167,9 +168,9 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     /* Per segment: n, r_base, r_age, n_h, value_h, n_with, retained_with ((H+1) W
      * each), m, r_lo, r_hi and the five cached values (W each). Shared: cohorts, discount,
      * benefits, costs ((H+1) W each); zeros, nans, rate, total, seg_pv, seg_tv, step,
-     * tv, clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv (n_seg + 1). */
+     * m_with, tv, clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv (n_seg + 1). */
     size_t per_seg = 7 * len * width + 8 * width;
-    size_t count = per_seg * n_seg + 4 * len * width + 14 * width + (n_seg + 1) * (width + 1);
+    size_t count = per_seg * n_seg + 4 * len * width + 15 * width + (n_seg + 1) * (width + 1);
     w->block = calloc(count, sizeof(double));
     w->segments = calloc(n_seg ? n_seg : 1, sizeof(*w->segments));
     if (!w->block || !w->segments) {
@@ -195,8 +196,8 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     double **rows[] = {&w->cohorts, &w->discount, &w->benefits, &w->costs};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++, p += len * width)
         *rows[r] = p;
-    double **lanes[] = {&w->zeros,  &w->nans,   &w->rate, &w->total, &w->seg_pv,
-                        &w->seg_tv, &w->step,   &w->tv,   &w->clamped};
+    double **lanes[] = {&w->zeros, &w->nans, &w->rate,   &w->total, &w->seg_pv,
+                        &w->seg_tv, &w->step, &w->m_with, &w->tv,   &w->clamped};
     for (size_t r = 0; r < sizeof lanes / sizeof lanes[0]; r++, p += width)
         *lanes[r] = p;
     w->effect = p;
@@ -630,21 +631,33 @@ LANES_INLINE void survive_add(bool retention, const double *restrict step,
 }
 
 /*
- * The benefit of year t from one segment, per lane: N'_{t-1} m'_t - N_{t-1} m with
- * m' = revenue (1 + dRev g) margin - cts (1 + dCts g), added to benefits and, discounted,
- * to the segment's PV.
+ * Contribution per customer with the initiative in a year of ramp g, per lane:
+ * m' = revenue (1 + dRev g) margin - cts (1 + dCts g). Most years share a ramp (g = 1
+ * once it is complete, 0 before the start), so segment_flows() computes it again only
+ * when g changes.
  */
-LANES_INLINE void year_increment(const model_segment *seg, const model_effect *e, double g,
-                           const double *restrict n_with_before, const double *restrict n_before,
-                           const double *restrict disc, size_t lanes, double *restrict benefits,
-                           double *restrict pv)
+LANES_INLINE void contribution_with(const model_segment *seg, const model_effect *e, double g,
+                                    size_t lanes, double *restrict m_with)
 {
     const double *restrict rev = seg->revenue, *restrict mar = seg->margin;
-    const double *restrict cts = seg->cost_to_serve, *restrict m = seg->m;
+    const double *restrict cts = seg->cost_to_serve;
     const double *restrict de = e->revenue, *restrict dc = e->cost_to_serve;
+    for (size_t k = 0; k < lanes; k++)
+        m_with[k] = rev[k] * (1.0 + de[k] * g) * mar[k] - cts[k] * (1.0 + dc[k] * g);
+}
+
+/*
+ * The benefit of year t from one segment, per lane: N'_{t-1} m'_t - N_{t-1} m, added to
+ * benefits and, discounted, to the segment's PV.
+ */
+LANES_INLINE void year_increment(const model_segment *seg, const double *restrict m_with,
+                                 const double *restrict n_with_before,
+                                 const double *restrict n_before, const double *restrict disc,
+                                 size_t lanes, double *restrict benefits, double *restrict pv)
+{
+    const double *restrict m = seg->m;
     for (size_t k = 0; k < lanes; k++) {
-        double m_with = rev[k] * (1.0 + de[k] * g) * mar[k] - cts[k] * (1.0 + dc[k] * g);
-        double inc = n_with_before[k] * m_with - n_before[k] * m[k];
+        double inc = n_with_before[k] * m_with[k] - n_before[k] * m[k];
         benefits[k] += inc;
         pv[k] += inc * disc[k];
     }
@@ -668,12 +681,17 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
         n_with[k] = retained[k] = n[k];
         pv[k] = tv[k] = 0.0;
     }
+    double m_with_g = NAN; /* the ramp w->m_with was computed for */
     if (!seg->sbg) {
         for (int t = 1; t <= horizon; t++) {
             size_t now = (size_t)t * width, before = now - width;
             double g = ramp_g[t];
-            year_increment(seg, e, g, n_with + before, n + before, w->discount + now, lanes,
-                           w->benefits + now, pv);
+            if (!(g == m_with_g)) {
+                contribution_with(seg, e, g, lanes, w->m_with);
+                m_with_g = g;
+            }
+            year_increment(seg, w->m_with, n_with + before, n + before, w->discount + now,
+                           lanes, w->benefits + now, pv);
             /* N'_t = N'_{t-1} r'_t + A'_t, year t's ramp for both */
             double *restrict kept = retained + now, *restrict nw = n_with + now;
             const double *step = NULL;
@@ -702,7 +720,11 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
     for (int t = 1; t <= horizon; t++) {
         size_t now = (size_t)t * width, before = now - width;
         double g = ramp_g[t];
-        year_increment(seg, e, g, n_with + before, n + before, w->discount + now, lanes,
+        if (!(g == m_with_g)) {
+            contribution_with(seg, e, g, lanes, w->m_with);
+            m_with_g = g;
+        }
+        year_increment(seg, w->m_with, n_with + before, n + before, w->discount + now, lanes,
                        w->benefits + now, pv);
         /* Same cohort ages as baseline_sbg(), each rate changed by the effect. */
         double *restrict total = retained + now;
