@@ -13,6 +13,8 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_erf.h>
 
+#include "clones_internal.h"
+
 /* The sum of discrete probabilities may miss 1 by this much (SPEC: "summing to 1"). */
 #define PROB_SUM_TOLERANCE 1e-9
 
@@ -540,12 +542,15 @@ void cxroi_dist_support(const cxroi_dist *d, double *lo, double *hi)
 
 /* Triangular inverse CDF. F(mode) = (c - a) / (b - a); below it F(x) = (x - a)^2 / ((b - a)
  * (c - a)), above it 1 - F(x) = (b - x)^2 / ((b - a)(b - c)); each branch solved for x. */
-static double triangular_quantile(double a, double c, double b, double p)
+static inline double triangular_quantile(double a, double c, double b, double p)
 {
+    /* Both sides computed and one kept, without a branch on p: in a batch of draws the
+     * side is a coin toss a branch would mispredict, and the loop vectorises. For p in
+     * [0, 1] neither square root sees a negative argument. */
     double fc = (c - a) / (b - a);
-    if (p < fc)
-        return a + sqrt(p * (b - a) * (c - a));
-    return b - sqrt((1.0 - p) * (b - a) * (b - c));
+    double below = a + sqrt(p * (b - a) * (c - a));
+    double above = b - sqrt((1.0 - p) * (b - a) * (b - c));
+    return p < fc ? below : above;
 }
 
 double cxroi_dist_quantile(const cxroi_dist *d, double p)
@@ -600,7 +605,8 @@ static double quantile_at_end(const cxroi_dist *d, double p, double lo, double h
     return p == 0.0 ? lo : hi;
 }
 
-void cxroi_dist_quantiles(const cxroi_dist *d, const double *p, double *x, size_t n)
+CXROI_CLONES void cxroi_dist_quantiles(const cxroi_dist *d, const double *p, double *x,
+                                       size_t n)
 {
     double lo, hi;
     cxroi_dist_support(d, &lo, &hi);
@@ -608,20 +614,26 @@ void cxroi_dist_quantiles(const cxroi_dist *d, const double *p, double *x, size_
      * each element is read before it is written. */
     bool fixed = d->kind == CXROI_DIST_FIXED;
     switch (d->kind) {
-    case CXROI_DIST_UNIFORM:
+    /* The closed forms as selects over the whole batch (the ends of quantile_at_end()
+     * written out), which vectorise. */
+    case CXROI_DIST_UNIFORM: {
+        double a = d->min, b = d->max; /* locals: x cannot alias them */
         for (size_t k = 0; k < n; k++) {
             double pk = p[k];
-            x[k] = pk > 0.0 && pk < 1.0 ? d->min + pk * (d->max - d->min)
-                                        : quantile_at_end(d, pk, lo, hi);
+            double end = pk == 0.0 ? lo : pk == 1.0 ? hi : NAN;
+            x[k] = pk > 0.0 && pk < 1.0 ? a + pk * (b - a) : end;
         }
         break;
-    case CXROI_DIST_TRIANGULAR:
+    }
+    case CXROI_DIST_TRIANGULAR: {
+        double a = d->min, c = d->mode, b = d->max;
         for (size_t k = 0; k < n; k++) {
             double pk = p[k];
-            x[k] = pk > 0.0 && pk < 1.0 ? triangular_quantile(d->min, d->mode, d->max, pk)
-                                        : quantile_at_end(d, pk, lo, hi);
+            double end = pk == 0.0 ? lo : pk == 1.0 ? hi : NAN;
+            x[k] = pk > 0.0 && pk < 1.0 ? triangular_quantile(a, c, b, pk) : end;
         }
         break;
+    }
     default:
         for (size_t k = 0; k < n; k++) {
             double pk = p[k];
