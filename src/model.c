@@ -92,9 +92,14 @@ struct cxroi_model_workspace {
     double *seg_tv;     /* Scratch: a segment's terminal value [W] */
     double *step;       /* Scratch: a year's change of the retention rates [W] */
     double *m_with;     /* Scratch: contribution per customer with the initiative [W] */
-    /* The last initiative: benefits B_t and costs per year [(H+1) W], terminal value
-     * [W], the PV of its benefits per segment then direct [(n_segments + 1) W]. */
-    double *benefits, *costs, *tv, *attr;
+    /* The last initiative: benefits B_t per year [(H+1) W], terminal value [W], the PV
+     * of its benefits per segment then direct [(n_segments + 1) W]. */
+    double *benefits, *tv, *attr;
+    /* Its costs, from the values' columns (valid with them): upfront at cost_start,
+     * annual after, times cost_factor. */
+    int cost_start;
+    const double *cost_upfront, *cost_annual;
+    double cost_factor;
     double *benefit_pv; /* Lane 0's attribution, contiguous (n_segments + 1) */
     double *block;      /* Every array above */
 };
@@ -167,10 +172,10 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     w->width = width;
     /* Per segment: n, r_base, r_age, n_h, value_h, n_with, retained_with ((H+1) W
      * each), m, r_lo, r_hi and the five cached values (W each). Shared: cohorts, discount,
-     * benefits, costs ((H+1) W each); zeros, nans, rate, total, seg_pv, seg_tv, step,
+     * benefits ((H+1) W each); zeros, nans, rate, total, seg_pv, seg_tv, step,
      * m_with, tv, clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv (n_seg + 1). */
     size_t per_seg = 7 * len * width + 8 * width;
-    size_t count = per_seg * n_seg + 4 * len * width + 15 * width + (n_seg + 1) * (width + 1);
+    size_t count = per_seg * n_seg + 3 * len * width + 15 * width + (n_seg + 1) * (width + 1);
     w->block = calloc(count, sizeof(double));
     w->segments = calloc(n_seg ? n_seg : 1, sizeof(*w->segments));
     if (!w->block || !w->segments) {
@@ -193,7 +198,7 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
         for (size_t k = 0; k < width; k++) /* nothing cached */
             seg->cached_alpha[k] = seg->cached_beta[k] = seg->cached_d[k] = NAN;
     }
-    double **rows[] = {&w->cohorts, &w->discount, &w->benefits, &w->costs};
+    double **rows[] = {&w->cohorts, &w->discount, &w->benefits};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++, p += len * width)
         *rows[r] = p;
     double **lanes[] = {&w->zeros, &w->nans, &w->rate,   &w->total, &w->seg_pv,
@@ -758,6 +763,20 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
     }
 }
 
+/* What the last initiative pays in year t, per lane, before the cost factor: upfront at
+ * t = start, annual costs in start+1..H (not ramped), nothing before. */
+static inline const double *paid_in_year(const cxroi_model_workspace *w, int t)
+{
+    return t == w->cost_start ? w->cost_upfront : t > w->cost_start ? w->cost_annual : w->zeros;
+}
+
+/* A year's cost: what is paid times the cost factor (risk adjustment); without one the
+ * product is left out (x * 1 = x). 0.0 + paid makes a -0 paid a 0 cost either way. */
+static inline double cost_of(double paid, double cost_factor)
+{
+    return cost_factor != 1.0 ? (0.0 + paid) * cost_factor : 0.0 + paid;
+}
+
 LANES_CLONES cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scenario, const double *values,
                                          size_t stride, size_t initiative,
                                          const cxroi_adjust *adjust,
@@ -836,7 +855,6 @@ LANES_CLONES cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scen
     for (int t = 0; t <= horizon; t++) {
         double g = ramp_g[t];
         double *restrict ben = w->benefits + (size_t)t * width;
-        double *restrict cost = w->costs + (size_t)t * width;
         const double *restrict disc = w->discount + (size_t)t * width;
         if (g != 0.0) {
             for (size_t k = 0; k < lanes; k++) {
@@ -848,14 +866,13 @@ LANES_CLONES cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scen
         if (bf != 1.0) /* x * 1 = x: without a risk adjustment nothing to scale */
             for (size_t k = 0; k < lanes; k++)
                 ben[k] *= bf;
-        const double *restrict paid = t == ini->start ? upfront : t > ini->start ? annual : w->zeros;
-        if (cf != 1.0)
-            for (size_t k = 0; k < lanes; k++)
-                cost[k] = (0.0 + paid[k]) * cf;
-        else
-            for (size_t k = 0; k < lanes; k++)
-                cost[k] = 0.0 + paid[k];
     }
+    /* The costs are not stored year by year: present values (and the single evaluation's
+     * flows) read them from the columns (paid_in_year(), cost_of()). */
+    w->cost_start = ini->start;
+    w->cost_upfront = upfront;
+    w->cost_annual = annual;
+    w->cost_factor = cf;
     /* The terminal value and the attribution (segment s's PV of benefits, then the
      * direct benefit's) after the risk adjustment, like the benefits they come from.
      * Flows that are not finite make the NPV or the PV costs not finite:
@@ -888,12 +905,22 @@ LANES_CLONES cxroi_error cxroi_model_lanes_present_values(const cxroi_model_work
         f[k] = 1.0;
         npv[k] = pv_costs[k] = 0.0;
     }
+    double cf = w->cost_factor;
     for (int t = 0; t <= horizon; t++) {
         const double *restrict ben = w->benefits + (size_t)t * width;
-        const double *restrict cost = w->costs + (size_t)t * width;
-        for (size_t k = 0; k < lanes; k++) {
-            npv[k] += (ben[k] - cost[k]) * f[k];
-            pv_costs[k] += cost[k] * f[k];
+        const double *restrict paid = paid_in_year(w, t);
+        if (cf != 1.0) {
+            for (size_t k = 0; k < lanes; k++) {
+                double cost = cost_of(paid[k], cf);
+                npv[k] += (ben[k] - cost) * f[k];
+                pv_costs[k] += cost * f[k];
+            }
+        } else {
+            for (size_t k = 0; k < lanes; k++) {
+                double cost = cost_of(paid[k], 1.0);
+                npv[k] += (ben[k] - cost) * f[k];
+                pv_costs[k] += cost * f[k];
+            }
         }
         if (t < horizon)
             for (size_t k = 0; k < lanes; k++)
@@ -935,7 +962,7 @@ cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double 
     size_t len = (size_t)scenario->horizon + 1;
     for (size_t t = 0; t < len; t++) {
         out->benefits[t] = w->benefits[t * w->width];
-        out->costs[t] = w->costs[t * w->width];
+        out->costs[t] = cost_of(paid_in_year(w, (int)t)[0], w->cost_factor);
         out->cash_flows[t] = out->benefits[t] - out->costs[t];
     }
     out->terminal_value = w->tv[0];

@@ -24,7 +24,7 @@
 
 /* Iterations the model evaluates at once (its lanes): a block in slices this wide, so a
  * slice's customer arrays stay in the core's cache. */
-#define CXROI_SIM_LANES 128
+#define CXROI_SIM_LANES 64
 
 /* z of the two-sided 95 % interval. */
 #define Z95 1.959963984540054
@@ -458,11 +458,11 @@ static double bytes_peak(const cxroi_scenario *sc, double n, double threads)
      * n-long sums come after and fit in the same room. */
     double stats = st * (2 * n * d + kept * (2 * sizeof(cxroi_order_item) + d)) + uncertain * kept * d;
     /* Per worker: a block of sampled values and the model's workspace of
-     * CXROI_SIM_LANES lanes (seven H+1 rows and eight single rows per segment; four H+1
+     * CXROI_SIM_LANES lanes (seven H+1 rows and eight single rows per segment; three H+1
      * rows, fifteen single rows and the attribution shared). */
     double lanes = CXROI_SIM_LANES;
     double workers = t * ((double)sc->n_params * CXROI_SIM_BLOCK * d +
-                          ((7 * len + 8) * ns + 4 * len + 15 + ns + 1) * lanes * d);
+                          ((7 * len + 8) * ns + 3 * len + 15 + ns + 1) * lanes * d);
     return stored + stats + workers;
 }
 
