@@ -29,14 +29,18 @@ cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenario, const dou
                                        cxroi_model_workspace *workspace, size_t *bad_lane);
 
 /* Benefits, costs, terminal value and benefit attribution of one initiative in every
- * lane of the baseline (same values). Flows that overflow are not checked here: they
- * make cxroi_model_lanes_present_values() fail. */
+ * lane of the baseline (same values, which must stay valid until the present values:
+ * the costs are read from their columns). Returns CXROI_OK, or CXROI_ERROR_ARGUMENT
+ * (*bad_lane is then 0): flows that overflow are not checked here, they make
+ * cxroi_model_lanes_present_values() fail. */
 cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scenario, const double *values,
                                          size_t stride, size_t initiative,
                                          const cxroi_adjust *adjust,
                                          cxroi_model_workspace *workspace, size_t *bad_lane);
 
-/* NPV and PV costs of the last initiative in each lane, as cxroi_model_present_values(). */
+/* NPV and PV costs of the last initiative in each lane, as cxroi_model_present_values().
+ * On CXROI_ERROR_MODEL (a result not finite), *bad_lane (when not NULL) is the first
+ * such lane. */
 cxroi_error cxroi_model_lanes_present_values(const cxroi_model_workspace *workspace, double *npv,
                                              double *pv_costs, size_t *bad_lane);
 
