@@ -92,6 +92,7 @@ struct cxroi_model_workspace {
     double *seg_tv;     /* Scratch: a segment's terminal value [W] */
     double *step;       /* Scratch: a year's change of the retention rates [W] */
     double *m_with;     /* Scratch: contribution per customer with the initiative [W] */
+    double *a_with;     /* Scratch: acquisitions per year with the initiative [W] */
     /* The last initiative: benefits B_t per year [(H+1) W], terminal value [W], the PV
      * of its benefits per segment then direct [(n_segments + 1) W]. */
     double *benefits, *tv, *attr;
@@ -173,9 +174,9 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     /* Per segment: n, r_base, r_age, n_h, value_h, n_with, retained_with ((H+1) W
      * each), m, r_lo, r_hi and the five cached values (W each). Shared: cohorts, discount,
      * benefits ((H+1) W each); zeros, nans, rate, total, seg_pv, seg_tv, step,
-     * m_with, tv, clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv (n_seg + 1). */
+     * m_with, a_with, tv, clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv (n_seg + 1). */
     size_t per_seg = 7 * len * width + 8 * width;
-    size_t count = per_seg * n_seg + 3 * len * width + 15 * width + (n_seg + 1) * (width + 1);
+    size_t count = per_seg * n_seg + 3 * len * width + 16 * width + (n_seg + 1) * (width + 1);
     w->block = calloc(count, sizeof(double));
     w->segments = calloc(n_seg ? n_seg : 1, sizeof(*w->segments));
     if (!w->block || !w->segments) {
@@ -201,8 +202,8 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     double **rows[] = {&w->cohorts, &w->discount, &w->benefits};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++, p += len * width)
         *rows[r] = p;
-    double **lanes[] = {&w->zeros, &w->nans, &w->rate,   &w->total, &w->seg_pv,
-                        &w->seg_tv, &w->step, &w->m_with, &w->tv,   &w->clamped};
+    double **lanes[] = {&w->zeros,  &w->nans, &w->rate,   &w->total,  &w->seg_pv, &w->seg_tv,
+                        &w->step,   &w->m_with, &w->a_with, &w->tv, &w->clamped};
     for (size_t r = 0; r < sizeof lanes / sizeof lanes[0]; r++, p += width)
         *lanes[r] = p;
     w->effect = p;
@@ -642,13 +643,17 @@ LANES_INLINE void survive_add(bool retention, const double *restrict step,
  * when g changes.
  */
 LANES_INLINE void contribution_with(const model_segment *seg, const model_effect *e, double g,
-                                    size_t lanes, double *restrict m_with)
+                                    size_t lanes, double *restrict m_with,
+                                    double *restrict a_with)
 {
     const double *restrict rev = seg->revenue, *restrict mar = seg->margin;
-    const double *restrict cts = seg->cost_to_serve;
+    const double *restrict cts = seg->cost_to_serve, *restrict acq = seg->acquisitions;
     const double *restrict de = e->revenue, *restrict dc = e->cost_to_serve;
-    for (size_t k = 0; k < lanes; k++)
+    const double *restrict da = e->acquisitions;
+    for (size_t k = 0; k < lanes; k++) {
         m_with[k] = rev[k] * (1.0 + de[k] * g) * mar[k] - cts[k] * (1.0 + dc[k] * g);
+        a_with[k] = acq[k] * (1.0 + da[k] * g); /* A' = A (1 + dAcq g) */
+    }
 }
 
 /*
@@ -680,7 +685,7 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
     const double *n = seg->n;
     double *n_with = seg->n_with, *retained = seg->retained_with;
     double *restrict pv = w->seg_pv, *restrict tv = w->seg_tv;
-    const double *restrict acq = seg->acquisitions, *restrict da = e->acquisitions;
+    const double *a_with = w->a_with; /* rewritten by contribution_with() */
     seg->touched = true;
     for (size_t k = 0; k < lanes; k++) {
         n_with[k] = retained[k] = n[k];
@@ -692,7 +697,7 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
             size_t now = (size_t)t * width, before = now - width;
             double g = ramp_g[t];
             if (!(g == m_with_g)) {
-                contribution_with(seg, e, g, lanes, w->m_with);
+                contribution_with(seg, e, g, lanes, w->m_with, w->a_with);
                 m_with_g = g;
             }
             year_increment(seg, w->m_with, n_with + before, n + before, w->discount + now,
@@ -707,7 +712,7 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
             survive(e->has_retention, step, seg->retention, n_with + before, kept, w->clamped,
                     lanes);
             for (size_t k = 0; k < lanes; k++)
-                nw[k] = kept[k] + acq[k] * (1.0 + da[k] * g);
+                nw[k] = kept[k] + a_with[k];
         }
         if (equity) {
             const double *restrict nh = n_with + (size_t)horizon * width;
@@ -726,7 +731,7 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
         size_t now = (size_t)t * width, before = now - width;
         double g = ramp_g[t];
         if (!(g == m_with_g)) {
-            contribution_with(seg, e, g, lanes, w->m_with);
+            contribution_with(seg, e, g, lanes, w->m_with, w->a_with);
             m_with_g = g;
         }
         year_increment(seg, w->m_with, n_with + before, n + before, w->discount + now, lanes,
@@ -747,7 +752,7 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
                         c + (size_t)j * width, total, w->clamped, in_range, lanes);
         double *restrict ct = c + now, *restrict nw = n_with + now;
         for (size_t k = 0; k < lanes; k++) {
-            ct[k] = acq[k] * (1.0 + da[k] * g);
+            ct[k] = a_with[k];
             nw[k] = total[k] + ct[k];
         }
     }
