@@ -457,30 +457,6 @@ static void set_distribution(const cxroi_simulation *sim, const bool *funded, do
         *prob_neg = (double)neg / (double)n;
 }
 
-/* Turn the per-iteration sums of set `from` into those of set `to` (from := to): only
- * the initiatives that differ are added or taken away, so a frontier of sets that
- * change one or two members at a time costs one or two passes per point, not one per
- * member. Returns P(set NPV > 0). */
-static double shift_sums(const cxroi_simulation *sim, bool *from, const bool *to, double *sums)
-{
-    size_t n = sim->iterations, cap = sim->iterations_cap, pos = 0;
-    for (size_t i = 0; i < sim->n_initiatives; i++) {
-        if (from[i] == to[i])
-            continue;
-        const double *restrict npv = sim->npv + i * cap;
-        if (to[i])
-            for (size_t k = 0; k < n; k++)
-                sums[k] += npv[k];
-        else
-            for (size_t k = 0; k < n; k++)
-                sums[k] -= npv[k];
-        from[i] = to[i];
-    }
-    for (size_t k = 0; k < n; k++)
-        pos += sums[k] > 0.0;
-    return (double)pos / (double)n;
-}
-
 static int compare_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -568,8 +544,7 @@ static double set_value(const cxroi_portfolio_problem *p, const bool *set, doubl
 /* The optimal set at each frontier budget, each search started from the previous
  * point's set (feasible at any larger budget), so the expected NPV cannot fall. */
 static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxroi_simulation *sim,
-                                  cxroi_portfolio *P, double *sums, bool *summed,
-                                  bool *all_optimal)
+                                  cxroi_portfolio *P, double *sums, bool *all_optimal)
 {
     size_t n = base->n;
     cxroi_error err = CXROI_ERROR_NOMEM;
@@ -618,7 +593,7 @@ static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxr
         memcpy(pt->funded, set, n * sizeof(bool));
         pt->budget = levels[j];
         pt->npv_mean = set_value(base, set, &pt->upfront);
-        pt->prob_npv_positive = shift_sums(sim, summed, set, sums);
+        set_distribution(sim, set, sums, NULL, NULL, NULL, &pt->prob_npv_positive, NULL);
         if (P->n_frontier > 1) {
             const cxroi_frontier_point *q0 = pt - 1;
             pt->marginal_value = (pt->npv_mean - q0->npv_mean) / (pt->budget - q0->budget);
@@ -840,15 +815,7 @@ cxroi_error cxroi_portfolio_run(const cxroi_scenario *scenario, const double *ba
                      &P->prob_npv_positive, &P->prob_npv_negative);
 
     bool all_optimal = true;
-    /* sums now holds the funded set's NPVs: the frontier shifts them from there. */
-    bool *summed = malloc((n ? n : 1) * sizeof(bool));
-    if (!summed) {
-        err = CXROI_ERROR_NOMEM;
-        goto done;
-    }
-    memcpy(summed, P->funded, (n ? n : 1) * sizeof(bool));
-    err = build_frontier(&prob, sim, P, sums, summed, &all_optimal);
-    free(summed);
+    err = build_frontier(&prob, sim, P, sums, &all_optimal);
     if (err != CXROI_OK)
         goto done;
     if (!sel.optimal && sel.feasible)
