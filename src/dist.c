@@ -357,10 +357,10 @@ static void discrete_range(const cxroi_dist *d, double *lo, double *hi)
         *lo = *hi = NAN;
 }
 
-/* Smallest v with F(v) = P(X <= v) >= p, for p in (0, 1]. Values in any order: a sorted
- * list is one cumulative pass; otherwise F is summed per value (lists are short), so
- * nothing is allocated. */
-/* hi: the largest value with a positive probability (discrete_range()). */
+/* Smallest v with F(v) = P(X <= v) >= p, for p in (0, 1]; hi is the largest value with a
+ * positive probability (discrete_range()). Values in any order: a sorted list is one
+ * cumulative pass; otherwise F is summed per value (lists are short), so nothing is
+ * allocated. */
 static double discrete_quantile(const cxroi_dist *d, double p, double hi)
 {
     if (discrete_sorted(d)) {

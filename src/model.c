@@ -55,13 +55,13 @@ typedef struct model_segment {
     /* Columns of the values (or of the workspace's zeros): N_0, revenue, margin, cost to
      * serve, acquisitions, constant retention; valid during one evaluation. */
     const double *customers, *revenue, *margin, *cost_to_serve, *acquisitions, *retention;
-    double *m;        /* revenue * margin - cost_to_serve [W] */
+    double *m;           /* revenue * margin - cost_to_serve [W] */
     double *r_lo, *r_hi; /* sBG: the lowest and highest of r_base and r_age [W] */
-    double *n;        /* N_t, t = 0..H (all cohorts) [(H+1) W] */
-    double *r_base;   /* sBG: retention of the existing base in year t, t = 1..H */
-    double *r_age;    /* sBG: r(a) = (beta + a) / (alpha + beta + a), a = 0..H-1 */
-    double *n_h;      /* Cohort sizes at H: [0] the existing base, [j] acquired in year j */
-    double *value_h;  /* Value at H of one customer of each cohort (m * residual value) */
+    double *n;           /* N_t, t = 0..H (all cohorts) [(H+1) W] */
+    double *r_base;      /* sBG: retention of the existing base in year t, t = 1..H */
+    double *r_age;       /* sBG: r(a) = (beta + a) / (alpha + beta + a), a = 0..H-1 */
+    double *n_h;         /* Cohort sizes at H: [0] the existing base, [j] acquired in year j */
+    double *value_h;     /* Value at H of one customer of each cohort (m * residual value) */
     /* The two residual values that need the hypergeometric function, for the alpha,
      * beta and discount rate they were computed at, per lane: in a simulation these are
      * usually fixed, and 2F1 would otherwise dominate the cost of an iteration. */
@@ -76,23 +76,24 @@ typedef struct model_segment {
 struct cxroi_model_workspace {
     int horizon;
     size_t n_segments;
-    size_t width;     /* W: the most lanes one evaluation takes */
-    size_t lanes;     /* lanes of the current baseline */
-    double *clamped;  /* retention rates clamped, per lane [W] */
+    size_t width;    /* W: the most lanes one evaluation takes */
+    size_t lanes;    /* lanes of the current baseline */
+    double *clamped; /* retention rates clamped, per lane [W] */
     bool has_baseline;
+    bool has_initiative; /* an initiative was evaluated on the current baseline */
     model_segment *segments;
-    double *zeros;      /* W zeros: the column of an absent parameter */
-    double *nans;       /* W NaNs: the column of an absent retention */
-    double *rate;       /* d per lane [W] */
-    double *cohorts;    /* Scratch: cohort sizes with the initiative [(H+1) W] */
-    double *total;      /* Scratch: customers with the initiative [W] */
-    double *discount;   /* 1/(1+d)^t, t = 0..H, of the current baseline [(H+1) W] */
-    double *effect;     /* Scratch: one effect's five changes times k [5 W] */
-    double *seg_pv;     /* Scratch: a segment's PV of benefits [W] */
-    double *seg_tv;     /* Scratch: a segment's terminal value [W] */
-    double *step;       /* Scratch: a year's change of the retention rates [W] */
-    double *m_with;     /* Scratch: contribution per customer with the initiative [W] */
-    double *a_with;     /* Scratch: acquisitions per year with the initiative [W] */
+    double *zeros;    /* W zeros: the column of an absent parameter */
+    double *nans;     /* W NaNs: the column of an absent retention */
+    double *rate;     /* d per lane [W] */
+    double *cohorts;  /* Scratch: cohort sizes with the initiative [(H+1) W] */
+    double *total;    /* Scratch: customers with the initiative [W] */
+    double *discount; /* 1/(1+d)^t, t = 0..H, of the current baseline [(H+1) W] */
+    double *effect;   /* Scratch: one effect's five changes times k [5 W] */
+    double *seg_pv;   /* Scratch: a segment's PV of benefits [W] */
+    double *seg_tv;   /* Scratch: a segment's terminal value [W] */
+    double *step;     /* Scratch: a year's change of the retention rates [W] */
+    double *m_with;   /* Scratch: contribution per customer with the initiative [W] */
+    double *a_with;   /* Scratch: acquisitions per year with the initiative [W] */
     /* The last initiative: benefits B_t per year [(H+1) W], terminal value [W], the PV
      * of its benefits per segment then direct [(n_segments + 1) W]. */
     double *benefits, *tv, *attr;
@@ -102,7 +103,10 @@ struct cxroi_model_workspace {
     const double *cost_upfront, *cost_annual;
     double cost_factor;
     double *benefit_pv; /* Lane 0's attribution, contiguous (n_segments + 1) */
-    double *block;      /* Every array above */
+    double *values;     /* The single evaluation's own copy of its values (n_params), so
+                           the caller's array need not outlive cxroi_model_baseline() */
+    size_t n_params;
+    double *block; /* Every array above */
 };
 
 static double value_of(const double *values, size_t param, double absent)
@@ -111,8 +115,7 @@ static double value_of(const double *values, size_t param, double absent)
 }
 
 /* The column of parameter @p param in lane-major values (stride between parameters). */
-static const double *column(const double *values, size_t stride, size_t param,
-                            const double *absent)
+static const double *column(const double *values, size_t stride, size_t param, const double *absent)
 {
     return param == CXROI_NONE ? absent : values + param * stride;
 }
@@ -158,10 +161,10 @@ double cxroi_model_sbg_residual_value(double alpha, double beta, double age, dou
 }
 
 cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *scenario,
-                                                        size_t width)
+                                                         size_t width)
 {
-    if (!scenario || scenario->horizon < 1 || scenario->horizon > CXROI_MAX_HORIZON ||
-        width < 1 || width > CXROI_MODEL_MAX_LANES)
+    if (!scenario || scenario->horizon < 1 || scenario->horizon > CXROI_MAX_HORIZON || width < 1 ||
+        width > CXROI_MODEL_MAX_LANES)
         return NULL;
     cxroi_model_workspace *w = calloc(1, sizeof(*w));
     if (!w)
@@ -174,9 +177,12 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     /* Per segment: n, r_base, r_age, n_h, value_h, n_with, retained_with ((H+1) W
      * each), m, r_lo, r_hi and the five cached values (W each). Shared: cohorts, discount,
      * benefits ((H+1) W each); zeros, nans, rate, total, seg_pv, seg_tv, step,
-     * m_with, a_with, tv, clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv (n_seg + 1). */
+     * m_with, a_with, tv, clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv
+     * (n_seg + 1). */
     size_t per_seg = 7 * len * width + 8 * width;
     size_t count = per_seg * n_seg + 3 * len * width + 16 * width + (n_seg + 1) * (width + 1);
+    w->n_params = scenario->n_params;
+    count += w->n_params;
     w->block = calloc(count, sizeof(double));
     w->segments = calloc(n_seg ? n_seg : 1, sizeof(*w->segments));
     if (!w->block || !w->segments) {
@@ -186,14 +192,13 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     double *p = w->block;
     for (size_t s = 0; s < n_seg; s++) {
         model_segment *seg = &w->segments[s];
-        double **rows[] = {&seg->n,       &seg->r_base,       &seg->r_age,
-                           &seg->n_h,     &seg->value_h,      &seg->n_with,
-                           &seg->retained_with};
+        double **rows[] = {&seg->n,       &seg->r_base, &seg->r_age,        &seg->n_h,
+                           &seg->value_h, &seg->n_with, &seg->retained_with};
         for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++, p += len * width)
             *rows[r] = p;
-        double **lanes[] = {&seg->m,       &seg->r_lo,          &seg->r_hi,
-                            &seg->cached_alpha, &seg->cached_beta, &seg->cached_d,
-                            &seg->cached_v_base, &seg->cached_v_top};
+        double **lanes[] = {
+            &seg->m,           &seg->r_lo,     &seg->r_hi,          &seg->cached_alpha,
+            &seg->cached_beta, &seg->cached_d, &seg->cached_v_base, &seg->cached_v_top};
         for (size_t r = 0; r < sizeof lanes / sizeof lanes[0]; r++, p += width)
             *lanes[r] = p;
         for (size_t k = 0; k < width; k++) /* nothing cached */
@@ -202,8 +207,8 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     double **rows[] = {&w->cohorts, &w->discount, &w->benefits};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++, p += len * width)
         *rows[r] = p;
-    double **lanes[] = {&w->zeros,  &w->nans, &w->rate,   &w->total,  &w->seg_pv, &w->seg_tv,
-                        &w->step,   &w->m_with, &w->a_with, &w->tv, &w->clamped};
+    double **lanes[] = {&w->zeros, &w->nans,   &w->rate,   &w->total, &w->seg_pv, &w->seg_tv,
+                        &w->step,  &w->m_with, &w->a_with, &w->tv,    &w->clamped};
     for (size_t r = 0; r < sizeof lanes / sizeof lanes[0]; r++, p += width)
         *lanes[r] = p;
     w->effect = p;
@@ -211,6 +216,8 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     w->attr = p;
     p += (n_seg + 1) * width;
     w->benefit_pv = p;
+    p += n_seg + 1;
+    w->values = p;
     for (size_t k = 0; k < width; k++)
         w->nans[k] = NAN;
     return w;
@@ -240,9 +247,8 @@ size_t cxroi_model_workspace_clamped(const cxroi_model_workspace *workspace)
     return (size_t)sum;
 }
 
-cxroi_error cxroi_model_workspace_retention(const cxroi_model_workspace *workspace,
-                                            size_t segment, bool with_initiative,
-                                            double *retention)
+cxroi_error cxroi_model_workspace_retention(const cxroi_model_workspace *workspace, size_t segment,
+                                            bool with_initiative, double *retention)
 {
     if (!workspace || !retention || segment >= workspace->n_segments || !workspace->has_baseline)
         return CXROI_ERROR_ARGUMENT;
@@ -275,7 +281,7 @@ const double *cxroi_model_workspace_benefit_pv(const cxroi_model_workspace *work
 static bool fits(const cxroi_scenario *scenario, const cxroi_model_workspace *w)
 {
     return scenario && w && scenario->horizon == w->horizon &&
-           scenario->n_segments == w->n_segments;
+           scenario->n_segments == w->n_segments && scenario->n_params <= w->n_params;
 }
 
 /* Sum of finite checks; one test on the sum catches any NaN or infinity (inf - inf and
@@ -385,7 +391,8 @@ LANES_INLINE void sbg_values(model_segment *seg, const double *alpha, const doub
               d[k] == seg->cached_d[k])) {
             seg->cached_v_base[k] =
                 cxroi_model_sbg_residual_value(alpha[k], beta[k], seg->tenure + horizon, d[k]);
-            seg->cached_v_top[k] = cxroi_model_sbg_residual_value(alpha[k], beta[k], horizon - 1, d[k]);
+            seg->cached_v_top[k] =
+                cxroi_model_sbg_residual_value(alpha[k], beta[k], horizon - 1, d[k]);
             seg->cached_alpha[k] = alpha[k];
             seg->cached_beta[k] = beta[k];
             seg->cached_d[k] = d[k];
@@ -407,9 +414,10 @@ LANES_INLINE void sbg_values(model_segment *seg, const double *alpha, const doub
     }
 }
 
-LANES_CLONES cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenario, const double *values,
-                                       size_t stride, size_t lanes,
-                                       cxroi_model_workspace *workspace, size_t *bad_lane)
+LANES_CLONES cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenario,
+                                                    const double *values, size_t stride,
+                                                    size_t lanes, cxroi_model_workspace *workspace,
+                                                    size_t *bad_lane)
 {
     if (bad_lane)
         *bad_lane = 0;
@@ -418,6 +426,7 @@ LANES_CLONES cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenar
         return CXROI_ERROR_ARGUMENT;
     cxroi_model_workspace *w = workspace;
     w->has_baseline = false;
+    w->has_initiative = false;
     w->lanes = lanes;
     int horizon = scenario->horizon;
     size_t width = w->width, len = (size_t)horizon + 1;
@@ -472,8 +481,9 @@ LANES_CLONES cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenar
             const double *beta = column(values, stride, spec->sbg_beta, w->nans);
             bool bad_tenure = spec->tenure < 0;
             for (size_t k = 0; k < lanes; k++)
-                bad[k] |= !(alpha[k] > 0.0 && beta[k] > 0.0 && isfinite(alpha[k]) &&
-                            isfinite(beta[k])) || bad_tenure;
+                bad[k] |=
+                    !(alpha[k] > 0.0 && beta[k] > 0.0 && isfinite(alpha[k]) && isfinite(beta[k])) ||
+                    bad_tenure;
             size_t k0 = first_set(bad, lanes);
             if (k0 < lanes) {
                 /* Rates from a bad alpha or beta would only spread NaNs: stop here. */
@@ -508,7 +518,12 @@ LANES_CLONES cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenar
 cxroi_error cxroi_model_baseline(const cxroi_scenario *scenario, const double *values,
                                  cxroi_model_workspace *workspace)
 {
-    return cxroi_model_lanes_baseline(scenario, values, 1, 1, workspace, NULL);
+    /* The baseline keeps pointers to its values' columns (read again by the initiative
+     * and the retention curves): one evaluation points them at its own copy. */
+    if (!fits(scenario, workspace) || !values)
+        return CXROI_ERROR_ARGUMENT;
+    memcpy(workspace->values, values, scenario->n_params * sizeof(double));
+    return cxroi_model_lanes_baseline(scenario, workspace->values, 1, 1, workspace, NULL);
 }
 
 /* Ramp g_t = 0 for t <= start; min(1, (t - start) / ramp_years); 1 when ramp_years = 0. */
@@ -576,8 +591,8 @@ LANES_INLINE bool changes_rates(const model_effect *e, double g)
  * clamped in lane k.
  */
 LANES_INLINE void survive(bool retention, const double *restrict step, const double *restrict r,
-                          const double *restrict in, double *restrict out,
-                          double *restrict clamped, size_t lanes)
+                          const double *restrict in, double *restrict out, double *restrict clamped,
+                          size_t lanes)
 {
     if (!step) {
         for (size_t k = 0; k < lanes; k++)
@@ -597,8 +612,7 @@ LANES_INLINE void survive(bool retention, const double *restrict step, const dou
  * rounded monotonically, so its extremes are at lo and hi.
  */
 LANES_INLINE bool rates_in_range(bool retention, const double *restrict step,
-                                 const double *restrict lo, const double *restrict hi,
-                                 size_t lanes)
+                                 const double *restrict lo, const double *restrict hi, size_t lanes)
 {
     double out = 0.0; /* a double flag per lane, summed: the loop vectorises */
     for (size_t k = 0; k < lanes; k++) {
@@ -613,10 +627,9 @@ LANES_INLINE bool rates_in_range(bool retention, const double *restrict step,
 /* As survive() on a cohort in place, adding the survivors to total[k]; with
  * `in_range` (rates_in_range() said so) the clamp is left out, as it would change
  * nothing. */
-LANES_INLINE void survive_add(bool retention, const double *restrict step,
-                              const double *restrict r, double *restrict cohort,
-                              double *restrict total, double *restrict clamped, bool in_range,
-                              size_t lanes)
+LANES_INLINE void survive_add(bool retention, const double *restrict step, const double *restrict r,
+                              double *restrict cohort, double *restrict total,
+                              double *restrict clamped, bool in_range, size_t lanes)
 {
     if (!step) {
         for (size_t k = 0; k < lanes; k++)
@@ -643,8 +656,7 @@ LANES_INLINE void survive_add(bool retention, const double *restrict step,
  * when g changes.
  */
 LANES_INLINE void contribution_with(const model_segment *seg, const model_effect *e, double g,
-                                    size_t lanes, double *restrict m_with,
-                                    double *restrict a_with)
+                                    size_t lanes, double *restrict m_with, double *restrict a_with)
 {
     const double *restrict rev = seg->revenue, *restrict mar = seg->margin;
     const double *restrict cts = seg->cost_to_serve, *restrict acq = seg->acquisitions;
@@ -679,7 +691,7 @@ LANES_INLINE void year_increment(const model_segment *seg, const double *restric
  * (1+d)^t, for the value matrix (the same increments, so the parts add up to the
  * benefits). */
 LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const model_effect *e,
-                          int horizon, bool equity, cxroi_model_workspace *w)
+                                int horizon, bool equity, cxroi_model_workspace *w)
 {
     size_t width = w->width, lanes = w->lanes;
     const double *n = seg->n;
@@ -700,8 +712,8 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
                 contribution_with(seg, e, g, lanes, w->m_with, w->a_with);
                 m_with_g = g;
             }
-            year_increment(seg, w->m_with, n_with + before, n + before, w->discount + now,
-                           lanes, w->benefits + now, pv);
+            year_increment(seg, w->m_with, n_with + before, n + before, w->discount + now, lanes,
+                           w->benefits + now, pv);
             /* N'_t = N'_{t-1} r'_t + A'_t, year t's ramp for both */
             double *restrict kept = retained + now, *restrict nw = n_with + now;
             const double *step = NULL;
@@ -758,7 +770,8 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
     }
     if (equity) {
         for (int j = 0; j <= horizon; j++) {
-            const double *restrict cj = c + (size_t)j * width, *restrict nh = seg->n_h + (size_t)j * width;
+            const double *restrict cj = c + (size_t)j * width, *restrict nh =
+                                                                   seg->n_h + (size_t)j * width;
             const double *restrict v = seg->value_h + (size_t)j * width;
             for (size_t k = 0; k < lanes; k++) {
                 double diff = cj[k] - nh[k];
@@ -782,10 +795,11 @@ static inline double cost_of(double paid, double cost_factor)
     return cost_factor != 1.0 ? (0.0 + paid) * cost_factor : 0.0 + paid;
 }
 
-LANES_CLONES cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scenario, const double *values,
-                                         size_t stride, size_t initiative,
-                                         const cxroi_adjust *adjust,
-                                         cxroi_model_workspace *workspace, size_t *bad_lane)
+LANES_CLONES cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scenario,
+                                                      const double *values, size_t stride,
+                                                      size_t initiative, const cxroi_adjust *adjust,
+                                                      cxroi_model_workspace *workspace,
+                                                      size_t *bad_lane)
 {
     if (bad_lane)
         *bad_lane = 0;
@@ -837,8 +851,13 @@ LANES_CLONES cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scen
                 out[k] = ks * in[k];
             row[f] = out;
         }
-        model_effect e = {spec->retention != CXROI_NONE, spec->churn != CXROI_NONE,
-                          row[0], row[1], row[2], row[3], row[4]};
+        model_effect e = {spec->retention != CXROI_NONE,
+                          spec->churn != CXROI_NONE,
+                          row[0],
+                          row[1],
+                          row[2],
+                          row[3],
+                          row[4]};
         segment_flows(ramp_g, &w->segments[spec->segment], &e, horizon, equity, w);
         /* The segment's terminal value is its own too, discounted from H. */
         double *restrict attr = w->attr + spec->segment * width;
@@ -855,7 +874,7 @@ LANES_CLONES cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scen
     const double *restrict direct = column(values, stride, ini->benefit_annual, w->zeros);
     const double *restrict upfront = column(values, stride, ini->upfront, w->zeros);
     const double *restrict annual = column(values, stride, ini->annual, w->zeros);
-    double *restrict direct_pv = w->attr + n_seg * width;
+    double *direct_pv = w->attr + n_seg * width; /* also scaled through w->attr below */
     double bf = adjust->benefit_factor, cf = adjust->cost_factor;
     for (int t = 0; t <= horizon; t++) {
         double g = ramp_g[t];
@@ -874,6 +893,7 @@ LANES_CLONES cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scen
     }
     /* The costs are not stored year by year: present values (and the single evaluation's
      * flows) read them from the columns (paid_in_year(), cost_of()). */
+    w->has_initiative = true;
     w->cost_start = ini->start;
     w->cost_upfront = upfront;
     w->cost_annual = annual;
@@ -892,12 +912,13 @@ LANES_CLONES cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scen
     return CXROI_OK;
 }
 
-LANES_CLONES cxroi_error cxroi_model_lanes_present_values(const cxroi_model_workspace *workspace, double *npv,
-                                             double *pv_costs, size_t *bad_lane)
+LANES_CLONES cxroi_error cxroi_model_lanes_present_values(const cxroi_model_workspace *workspace,
+                                                          double *npv, double *pv_costs,
+                                                          size_t *bad_lane)
 {
     if (bad_lane)
         *bad_lane = 0;
-    if (!workspace || !workspace->has_baseline || !npv || !pv_costs)
+    if (!workspace || !workspace->has_initiative || !npv || !pv_costs)
         return CXROI_ERROR_ARGUMENT;
     const cxroi_model_workspace *w = workspace;
     size_t width = w->width, lanes = w->lanes;
@@ -945,6 +966,11 @@ LANES_CLONES cxroi_error cxroi_model_lanes_present_values(const cxroi_model_work
     return CXROI_OK;
 }
 
+size_t cxroi_model_lanes_width(const cxroi_model_workspace *workspace)
+{
+    return workspace ? workspace->width : 0;
+}
+
 const double *cxroi_model_lanes_attribution(const cxroi_model_workspace *workspace)
 {
     return workspace ? workspace->attr : NULL;
@@ -973,9 +999,8 @@ cxroi_error cxroi_model_initiative(const cxroi_scenario *scenario, const double 
     out->terminal_value = w->tv[0];
     for (size_t s = 0; s <= scenario->n_segments; s++)
         w->benefit_pv[s] = w->attr[s * w->width];
-    if (err == CXROI_OK &&
-        (!all_finite(out->cash_flows, len) || !all_finite(out->benefits, len) ||
-         !all_finite(out->costs, len) || !isfinite(out->terminal_value)))
+    if (err == CXROI_OK && (!all_finite(out->cash_flows, len) || !all_finite(out->benefits, len) ||
+                            !all_finite(out->costs, len) || !isfinite(out->terminal_value)))
         err = CXROI_ERROR_MODEL;
     return err;
 }
@@ -1225,9 +1250,8 @@ void cxroi_model_segment_economics(const cxroi_scenario *scenario, const double 
     if (spec->retention_kind == CXROI_RETENTION_CONSTANT)
         out->retention = value_of(values, spec->retention, NAN);
     else /* the existing base, of age `tenure`, in its first year */
-        out->retention =
-            cxroi_sbg_retention(value_of(values, spec->sbg_alpha, NAN),
-                                      value_of(values, spec->sbg_beta, NAN), spec->tenure);
+        out->retention = cxroi_sbg_retention(value_of(values, spec->sbg_alpha, NAN),
+                                             value_of(values, spec->sbg_beta, NAN), spec->tenure);
     out->contribution_per_customer = out->revenue_per_customer * out->margin - out->cost_to_serve;
     out->contribution_total = out->customers * out->contribution_per_customer;
     out->loss_making = out->contribution_per_customer < 0.0;

@@ -19,11 +19,14 @@
 /* A workspace for up to `width` lanes (1..CXROI_MODEL_MAX_LANES); NULL when out of
  * memory or `width` is out of range. Free with cxroi_model_workspace_free(). */
 cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *scenario,
-                                                        size_t width);
+                                                         size_t width);
 
-/* The baseline of `lanes` vectors of values (lanes <= width <= stride). On
- * CXROI_ERROR_MODEL, *bad_lane (when not NULL) is the first lane out of the model's
- * domain. */
+/* The baseline of `lanes` vectors of values (lanes <= width <= stride). The workspace
+ * keeps pointers into `values`: they must stay valid and unchanged while this baseline
+ * is used (cxroi_model_baseline() copies its values instead). On CXROI_ERROR_MODEL,
+ * *bad_lane (when not NULL) is a lane out of the model's domain: the first one of the
+ * segment that failed, not always the first of all (the simulation finds that one by
+ * evaluating the lanes one at a time). */
 cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenario, const double *values,
                                        size_t stride, size_t lanes,
                                        cxroi_model_workspace *workspace, size_t *bad_lane);
@@ -38,7 +41,11 @@ cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scenario, const d
                                          const cxroi_adjust *adjust,
                                          cxroi_model_workspace *workspace, size_t *bad_lane);
 
-/* NPV and PV costs of the last initiative in each lane, as cxroi_model_present_values().
+/* The workspace's width W: the stride of its per-lane rows. */
+size_t cxroi_model_lanes_width(const cxroi_model_workspace *workspace);
+
+/* NPV and PV costs of the last initiative in each lane, as cxroi_model_present_values()
+ * (CXROI_ERROR_ARGUMENT when no initiative was evaluated on the current baseline).
  * On CXROI_ERROR_MODEL (a result not finite), *bad_lane (when not NULL) is the first
  * such lane. */
 cxroi_error cxroi_model_lanes_present_values(const cxroi_model_workspace *workspace, double *npv,

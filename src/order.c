@@ -104,8 +104,11 @@ void cxroi_order_percentiles(double *x, size_t n, const double *p, size_t m, dou
         m = CXROI_ORDER_MAX_PERCENTILES;
     /* The two order statistics around each percentile's position h = (n - 1) p. */
     size_t ranks[2 * CXROI_ORDER_MAX_PERCENTILES], count = 0;
+    double pc[CXROI_ORDER_MAX_PERCENTILES];
+    for (size_t i = 0; i < m; i++) /* within [0, 1]; a NaN counts as 0 */
+        pc[i] = p[i] > 0.0 ? (p[i] < 1.0 ? p[i] : 1.0) : 0.0;
     for (size_t i = 0; i < m; i++) {
-        double h = (double)(n - 1) * p[i];
+        double h = (double)(n - 1) * pc[i];
         size_t lo = (size_t)floor(h);
         ranks[count++] = lo;
         if (lo + 1 < n && h != (double)lo)
@@ -126,10 +129,11 @@ void cxroi_order_percentiles(double *x, size_t n, const double *p, size_t m, dou
             ranks[distinct++] = ranks[i];
     select_ranks(x, 0, n, ranks, distinct);
     for (size_t i = 0; i < m; i++) {
-        double h = (double)(n - 1) * p[i];
+        double h = (double)(n - 1) * pc[i];
         size_t lo = (size_t)floor(h);
         double x_lo = x[lo];
-        out[i] = lo + 1 >= n || h == (double)lo ? x_lo : x_lo + (h - (double)lo) * (x[lo + 1] - x_lo);
+        out[i] =
+            lo + 1 >= n || h == (double)lo ? x_lo : x_lo + (h - (double)lo) * (x[lo + 1] - x_lo);
     }
 }
 

@@ -21,8 +21,9 @@
 /*
  * Percentiles p[0..m) (each in [0, 1]) of x[0..n), n >= 1, as Excel's PERCENTILE.INC:
  * h = (n - 1) p, x_(floor h) + (h - floor h) (x_(floor h + 1) - x_(floor h)), with
- * x_(k) the k-th smallest (from 0). x is reordered; no value may be NaN. m is at most
- * CXROI_ORDER_MAX_PERCENTILES.
+ * x_(k) the k-th smallest (from 0). x is reordered; no value may be NaN. A p outside
+ * [0, 1] counts as the nearer end, a NaN p as 0. Only the first
+ * CXROI_ORDER_MAX_PERCENTILES percentiles are computed.
  */
 void cxroi_order_percentiles(double *x, size_t n, const double *p, size_t m, double *out);
 

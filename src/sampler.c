@@ -43,34 +43,34 @@ typedef enum draw_kind {
 typedef struct uinput {
     size_t param;
     const cxroi_dist *dist;
-    double lo, hi;         /* every draw is clamped to [lo, hi] */
+    double lo, hi; /* every draw is clamped to [lo, hi] */
     draw_kind draw;
-    double a, b;           /* NORMAL: mean, sd; LOGNORMAL: mu, sigma */
-    double *table_x;       /* TABLE: Q(Phi(z_i)) at the nodes */
-    double *table_dx;      /* TABLE: slopes there (Steffen's monotone choice), times h */
-    int corr;              /* index among the correlated inputs, -1 if independent */
+    double a, b;      /* NORMAL: mean, sd; LOGNORMAL: mu, sigma */
+    double *table_x;  /* TABLE: Q(Phi(z_i)) at the nodes */
+    double *table_dx; /* TABLE: slopes there (Steffen's monotone choice), times h */
+    int corr;         /* index among the correlated inputs, -1 if independent */
 } uinput;
 
 struct cxroi_sampler {
     cxroi_sampling sampling;
     size_t n_params;
-    double *base;          /* deterministic values; fixed parameters keep them */
+    double *base; /* deterministic values; fixed parameters keep them */
     uinput *inputs;
     size_t n_inputs;
-    size_t *params;        /* parameter index of each uncertain input */
+    size_t *params; /* parameter index of each uncertain input */
     size_t n_corr;
-    size_t *corr_inputs;   /* input index of each correlated input */
-    double *chol;          /* lower Cholesky factor of the copula's Pearson matrix */
+    size_t *corr_inputs; /* input index of each correlated input */
+    double *chol;        /* lower Cholesky factor of the copula's Pearson matrix */
     double table_z[TABLE_NODES];
 };
 
 struct cxroi_sampler_workspace {
     gsl_rng *rng;
-    double *values;        /* the block's values, lane-major: n_params x CXROI_SIM_BLOCK */
-    double *u;             /* LHS uniforms, n_inputs x CXROI_SIM_BLOCK */
+    double *values; /* the block's values, lane-major: n_params x CXROI_SIM_BLOCK */
+    double *u;      /* LHS uniforms, n_inputs x CXROI_SIM_BLOCK */
     size_t *perm;
-    double *z, *zc;        /* normal scores of the correlated inputs, before/after L:
-                              n_corr x CXROI_SIM_BLOCK each */
+    double *z, *zc; /* normal scores of the correlated inputs, before/after L:
+                       n_corr x CXROI_SIM_BLOCK each */
 };
 
 /* splitmix64: a well-mixed 64-bit hash, to give every block its own stream. */
@@ -156,7 +156,7 @@ static void values_at_u(const uinput *in, const double *u, size_t n, double *x)
     values_at_scores(in, x, n, x);
 }
 
-const char *cxroi_simulation_generator(void)
+const char *cxroi_sampler_generator(void)
 {
     return CXROI_SAMPLER_GENERATOR->name;
 }
@@ -291,8 +291,8 @@ static cxroi_error build_copula(cxroi_sampler *s, const cxroi_scenario *sc, cxro
     return CXROI_OK;
 }
 
-cxroi_error cxroi_sampler_new(const cxroi_scenario *sc, cxroi_sampling sampling,
-                              cxroi_diag *diag, cxroi_sampler **out)
+cxroi_error cxroi_sampler_new(const cxroi_scenario *sc, cxroi_sampling sampling, cxroi_diag *diag,
+                              cxroi_sampler **out)
 {
     *out = NULL;
     cxroi_sampler *s = calloc(1, sizeof *s);
@@ -419,7 +419,7 @@ static void fill_correlated(const cxroi_sampler *s, cxroi_sampler_workspace *ws,
 }
 
 const double *cxroi_sampler_fill_block(const cxroi_sampler *s, cxroi_sampler_workspace *ws,
-                                      uint64_t seed, size_t block, size_t n)
+                                       uint64_t seed, size_t block, size_t n)
 {
     double *values = ws->values;
     /* GSL seeds take 32 bits: fold the block's 64-bit stream key into them. */

@@ -28,6 +28,9 @@ cxroi_error cxroi_sampler_new(const cxroi_scenario *scenario, cxroi_sampling sam
                               cxroi_diag *diag, cxroi_sampler **out);
 void cxroi_sampler_free(cxroi_sampler *sampler);
 
+/* The name of the GSL generator of every block's stream (gsl_rng_name()). */
+const char *cxroi_sampler_generator(void);
+
 /* The uncertain parameters, in the order of their index. */
 size_t cxroi_sampler_count(const cxroi_sampler *sampler);
 const size_t *cxroi_sampler_params(const cxroi_sampler *sampler);

@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "cxroi/model.h"
 #include "model_internal.h"
 #include "order_internal.h"
@@ -34,12 +33,12 @@ typedef struct shared {
     const cxroi_sampler *sampler;
     cxroi_simulation *sim;
     uint64_t seed;
-    size_t block_end;           /* blocks [.., block_end) belong to this round */
+    size_t block_end; /* blocks [.., block_end) belong to this round */
     atomic_size_t next_block;
-    atomic_size_t done;         /* iterations finished in this run */
+    atomic_size_t done; /* iterations finished in this run */
     atomic_size_t clamped;
     pthread_mutex_t lock;
-    cxroi_error error;          /* the error of the earliest failing iteration */
+    cxroi_error error; /* the error of the earliest failing iteration */
     size_t error_iteration;
     /* Benefit attribution, summed per block so that the means do not depend on the
      * threads: block b's sums are block_pv[b * n_slots + slot[i] + e] for effect e of
@@ -53,7 +52,7 @@ typedef struct worker {
     shared *sh;
     const cxroi_sim_options *report; /* set on the calling thread's worker when it works alone */
     cxroi_sampler_workspace *sws;
-    cxroi_model_workspace *mws;  /* CXROI_SIM_LANES lanes */
+    cxroi_model_workspace *mws; /* CXROI_SIM_LANES lanes */
     pthread_t thread;
 } worker;
 
@@ -71,13 +70,13 @@ static void record_error(shared *sh, cxroi_error e, size_t iteration)
  * CXROI_SIM_BLOCK), storing NPV and PV costs from iteration `it` on and adding the
  * benefit attribution to the block's sums in iteration order. On an error, *bad is the
  * lane that failed (not always the first that would). */
-static cxroi_error run_lanes(worker *w, const double *values, size_t lanes, size_t it,
-                             double *acc, size_t *bad)
+static cxroi_error run_lanes(worker *w, const double *values, size_t lanes, size_t it, double *acc,
+                             size_t *bad)
 {
     shared *sh = w->sh;
     const cxroi_scenario *sc = sh->sc;
     cxroi_simulation *sim = sh->sim;
-    size_t cap = sim->iterations_cap, width = CXROI_SIM_LANES;
+    size_t cap = sim->iterations_cap, width = cxroi_model_lanes_width(w->mws);
     cxroi_error e = cxroi_model_lanes_baseline(sc, values, CXROI_SIM_BLOCK, lanes, w->mws, bad);
     const double *attr = cxroi_model_lanes_attribution(w->mws);
     for (size_t i = 0; e == CXROI_OK && i < sc->n_initiatives; i++) {
@@ -120,7 +119,8 @@ static void run_block(worker *w, size_t block)
         if (e != CXROI_OK) {
             /* The earliest failing iteration of these lanes, one at a time. */
             size_t k = 0;
-            while (k < lanes && run_lanes(w, values + k0 + k, 1, first + k0 + k, acc, &bad) == CXROI_OK)
+            while (k < lanes &&
+                   run_lanes(w, values + k0 + k, 1, first + k0 + k, acc, &bad) == CXROI_OK)
                 k++;
             record_error(sh, e, first + k0 + (k < lanes ? k : bad));
             return;
@@ -173,6 +173,11 @@ size_t cxroi_simulation_memory(const cxroi_scenario *sc, size_t iterations)
            sc->n_initiatives * (sc->n_segments + 1) * sizeof(double);
 }
 
+const char *cxroi_simulation_generator(void)
+{
+    return cxroi_sampler_generator();
+}
+
 void cxroi_simulation_free(cxroi_simulation *sim)
 {
     if (!sim)
@@ -193,8 +198,8 @@ void cxroi_simulation_free(cxroi_simulation *sim)
 }
 
 const double CXROI_CURVE_P[CXROI_CURVE_POINTS] = {
-    0.0,  0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3,   0.35, 0.4,  0.45, 0.5,
-    0.55, 0.6,  0.65,  0.7,  0.75, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99, 1.0};
+    0.0,  0.01, 0.025, 0.05, 0.1,  0.15, 0.2,  0.25, 0.3,  0.35,  0.4,  0.45, 0.5,
+    0.55, 0.6,  0.65,  0.7,  0.75, 0.8,  0.85, 0.9,  0.95, 0.975, 0.99, 1.0};
 
 /* Summary percentiles, then the S-curve's, then the histogram's range. */
 #define SUMMARY_PERCENTILES 5
@@ -232,6 +237,16 @@ static double sum_of(const double *x, size_t n)
  */
 static void mean_sd(const double *x, size_t n, double *mean, double *sd)
 {
+    /* A sample of one value (no uncertain input moves it) has that value as its mean,
+     * exactly, and sd 0: a sum's rounding must not make the mean differ from P50. */
+    size_t differ = 0;
+    for (size_t k = 1; k < n; k++)
+        differ += x[k] != x[0];
+    if (differ == 0) {
+        *mean = x[0];
+        *sd = 0.0;
+        return;
+    }
     double m = sum_of(x, n) / (double)n;
     double total = 0.0, total_sq = 0.0;
     for (size_t start = 0; start < n; start += 1024) {
@@ -325,8 +340,8 @@ static bool precise_enough(const cxroi_simulation *sim, size_t n, double precisi
 }
 
 /* Run blocks [from, to) on the workers; report progress from this thread meanwhile. */
-static cxroi_error run_round(shared *sh, worker *workers, unsigned threads, size_t from,
-                             size_t to, const cxroi_sim_options *opt)
+static cxroi_error run_round(shared *sh, worker *workers, unsigned threads, size_t from, size_t to,
+                             const cxroi_sim_options *opt)
 {
     sh->block_end = to;
     atomic_store(&sh->next_block, from);
@@ -359,8 +374,8 @@ static cxroi_error tornado(const cxroi_scenario *sc, cxroi_simulation *sim)
     size_t np = sc->n_params, h = (size_t)sc->horizon + 1, nu = sim->n_uncertain;
     double *values = malloc((np ? np : 1) * sizeof(double));
     double *buf = malloc(3 * h * sizeof(double));
-    double *npv = malloc(2 * (nu ? nu : 1) * (sc->n_initiatives ? sc->n_initiatives : 1) *
-                         sizeof(double));
+    double *npv =
+        malloc(2 * (nu ? nu : 1) * (sc->n_initiatives ? sc->n_initiatives : 1) * sizeof(double));
     cxroi_model_workspace *ws = cxroi_model_workspace_alloc(sc);
     cxroi_error err = CXROI_ERROR_NOMEM;
     if (!values || !buf || !npv || !ws)
@@ -402,8 +417,11 @@ static cxroi_error tornado(const cxroi_scenario *sc, cxroi_simulation *sim)
             if (!(swing > 1e-9 * (fabs(lo) + fabs(hi))) || swing == 0.0)
                 continue;
             size_t p = sim->uncertain[j];
-            cxroi_tornado_bar bar = {p, cxroi_dist_quantile(&sc->params[p].dist, 0.10),
-                                     cxroi_dist_quantile(&sc->params[p].dist, 0.90), lo, hi,
+            cxroi_tornado_bar bar = {p,
+                                     cxroi_dist_quantile(&sc->params[p].dist, 0.10),
+                                     cxroi_dist_quantile(&sc->params[p].dist, 0.90),
+                                     lo,
+                                     hi,
                                      swing};
             /* Insertion by swing, largest first; ties keep parameter order. */
             size_t k = r->n_tornado;
@@ -456,7 +474,8 @@ static double bytes_peak(const cxroi_scenario *sc, double n, double threads)
     /* The statistics: per thread two n-long copies (percentiles, ROI) and the ranks of
      * the kept iterations; shared, the ranks of every kept input. The portfolio's two
      * n-long sums come after and fit in the same room. */
-    double stats = st * (2 * n * d + kept * (2 * sizeof(cxroi_order_item) + d)) + uncertain * kept * d;
+    double stats =
+        st * (2 * n * d + kept * (2 * sizeof(cxroi_order_item) + d)) + uncertain * kept * d;
     /* Per worker: a block of sampled values and the model's workspace of
      * CXROI_SIM_LANES lanes (seven H+1 rows and eight single rows per segment; three H+1
      * rows, sixteen single rows and the attribution shared). */
@@ -696,13 +715,13 @@ static void parallel_for(unsigned threads, size_t count, void (*fn)(void *, size
 typedef struct stats_ctx {
     cxroi_simulation *sim;
     size_t kept;
-    double **scratch;     /* per worker: n doubles for percentiles */
-    double **roi;         /* per worker: n doubles */
+    double **scratch;             /* per worker: n doubles for percentiles */
+    double **roi;                 /* per worker: n doubles */
     cxroi_order_item **rank_work; /* per worker: 2 kept items */
-    double **npv_ranks;   /* per worker: kept doubles */
-    double *input_ranks;  /* n_uncertain x kept, centred; NULL rows when unused */
-    double *input_norm;   /* sqrt(sum of squared centred ranks) per input */
-    bool *used;           /* input j moves some initiative's NPV */
+    double **npv_ranks;           /* per worker: kept doubles */
+    double *input_ranks;          /* n_uncertain x kept, centred; NULL rows when unused */
+    double *input_norm;           /* sqrt(sum of squared centred ranks) per input */
+    bool *used;                   /* input j moves some initiative's NPV */
     bool failed;
 } stats_ctx;
 
@@ -796,8 +815,8 @@ static cxroi_error summarise(cxroi_simulation *sim, unsigned threads)
     c.input_ranks = malloc((nu ? nu : 1) * (kept ? kept : 1) * sizeof(double));
     c.input_norm = calloc(nu ? nu : 1, sizeof(double));
     c.used = calloc(nu ? nu : 1, sizeof(bool));
-    if (!c.scratch || !c.roi || !c.rank_work || !c.npv_ranks || !c.input_ranks ||
-        !c.input_norm || !c.used)
+    if (!c.scratch || !c.roi || !c.rank_work || !c.npv_ranks || !c.input_ranks || !c.input_norm ||
+        !c.used)
         goto done;
     for (unsigned t = 0; t < threads; t++) {
         c.scratch[t] = malloc(n * sizeof(double));
@@ -876,8 +895,8 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
     sim->pv_costs = malloc((ni ? ni : 1) * cap * sizeof(double));
     sim->initiatives = calloc(ni ? ni : 1, sizeof(cxroi_sim_initiative));
     sim->uncertain = malloc((sim->n_uncertain ? sim->n_uncertain : 1) * sizeof(size_t));
-    sim->inputs = malloc((sim->n_uncertain ? sim->n_uncertain : 1) * sim->inputs_stride *
-                         sizeof(double));
+    sim->inputs =
+        malloc((sim->n_uncertain ? sim->n_uncertain : 1) * sim->inputs_stride * sizeof(double));
     if (!sim->npv || !sim->pv_costs || !sim->initiatives || !sim->uncertain || !sim->inputs)
         goto done;
     if (sim->n_uncertain)

@@ -42,7 +42,8 @@ static const char SCENARIO[] =
     "    margin: 0.35\n"
     "    cost_to_serve: 15\n"
     "    retention_curve:\n"
-    "      sbg: {alpha: {dist: uniform, min: 0.6, max: 1.6}, beta: {dist: uniform, min: 1, max: 4}}\n"
+    "      sbg: {alpha: {dist: uniform, min: 0.6, max: 1.6}, beta: {dist: uniform, min: 1, max: "
+    "4}}\n"
     "      tenure: 2\n"
     "    acquisitions_per_year: {dist: uniform, min: 5000, max: 15000}\n"
     "  - id: loyal\n"
@@ -116,9 +117,9 @@ static void single(const cxroi_scenario *sc, const double *block, size_t k, size
     cxroi_flows flows = {flows_buf, flows_buf + h, flows_buf + 2 * h, 0.0};
     assert_int_equal(cxroi_model_baseline(sc, values, ws), CXROI_OK);
     assert_int_equal(cxroi_model_initiative(sc, values, initiative, NULL, ws, &flows), CXROI_OK);
-    assert_int_equal(cxroi_model_present_values(&flows, sc->horizon, values[sc->discount_rate],
-                                                npv, pvc),
-                     CXROI_OK);
+    assert_int_equal(
+        cxroi_model_present_values(&flows, sc->horizon, values[sc->discount_rate], npv, pvc),
+        CXROI_OK);
     memcpy(attr, cxroi_model_workspace_benefit_pv(ws), (sc->n_segments + 1) * sizeof(double));
 }
 
@@ -141,15 +142,16 @@ static void test_lanes_equal_single_evaluations(void **state)
             for (size_t k0 = 0; k0 < CXROI_SIM_BLOCK; k0 += width) {
                 size_t lanes = CXROI_SIM_BLOCK - k0 < width ? CXROI_SIM_BLOCK - k0 : width;
                 size_t bad = 99;
-                assert_int_equal(cxroi_model_lanes_baseline(sc, block + k0, CXROI_SIM_BLOCK, lanes,
-                                                            ws, &bad),
-                                 CXROI_OK);
+                assert_int_equal(
+                    cxroi_model_lanes_baseline(sc, block + k0, CXROI_SIM_BLOCK, lanes, ws, &bad),
+                    CXROI_OK);
                 for (size_t i = 0; i < sc->n_initiatives; i++) {
                     double npv[CXROI_MODEL_MAX_LANES], pvc[CXROI_MODEL_MAX_LANES];
                     assert_int_equal(cxroi_model_lanes_initiative(sc, block + k0, CXROI_SIM_BLOCK,
                                                                   i, NULL, ws, &bad),
                                      CXROI_OK);
-                    assert_int_equal(cxroi_model_lanes_present_values(ws, npv, pvc, &bad), CXROI_OK);
+                    assert_int_equal(cxroi_model_lanes_present_values(ws, npv, pvc, &bad),
+                                     CXROI_OK);
                     const double *attr = cxroi_model_lanes_attribution(ws);
                     for (size_t k = 0; k < lanes; k++) {
                         double n1, c1, a1[8];
@@ -186,9 +188,9 @@ static void test_lanes_count_clamped_rates(void **state)
         assert_int_equal(cxroi_model_lanes_baseline(sc, block + k0, CXROI_SIM_BLOCK, 128, ws, NULL),
                          CXROI_OK);
         for (size_t i = 0; i < sc->n_initiatives; i++)
-            assert_int_equal(cxroi_model_lanes_initiative(sc, block + k0, CXROI_SIM_BLOCK, i, NULL,
-                                                          ws, NULL),
-                             CXROI_OK);
+            assert_int_equal(
+                cxroi_model_lanes_initiative(sc, block + k0, CXROI_SIM_BLOCK, i, NULL, ws, NULL),
+                CXROI_OK);
     }
     for (size_t k = 0; k < CXROI_SIM_BLOCK; k++)
         for (size_t i = 0; i < sc->n_initiatives; i++) {
@@ -234,12 +236,47 @@ static void test_lanes_name_the_bad_lane(void **state)
     free(block);
 }
 
+/* One evaluation keeps its own copy of the values: the caller may reuse its array after
+ * cxroi_model_baseline() and the retention curves and flows do not change. */
+static void test_lanes_single_evaluation_copies_its_values(void **state)
+{
+    fixture *f = *state;
+    const cxroi_scenario *sc = f->sc;
+    double values[64], flows_buf[3 * (CXROI_MAX_HORIZON + 1)],
+        flows_again[3 * (CXROI_MAX_HORIZON + 1)];
+    assert_true(sc->n_params <= 64);
+    cxroi_scenario_base_values(sc, values);
+    size_t h = (size_t)sc->horizon + 1;
+    cxroi_model_workspace *ws = cxroi_model_workspace_alloc(sc);
+    assert_non_null(ws);
+    assert_int_equal(cxroi_model_baseline(sc, values, ws), CXROI_OK);
+    double before[CXROI_MAX_HORIZON + 1], after[CXROI_MAX_HORIZON + 1];
+    assert_int_equal(cxroi_model_workspace_retention(ws, 0, false, before), CXROI_OK);
+    cxroi_flows flows = {flows_buf, flows_buf + h, flows_buf + 2 * h, 0.0};
+    assert_int_equal(cxroi_model_initiative(sc, values, 0, NULL, ws, &flows), CXROI_OK);
+    /* The caller's array reused for something else: acquisitions and revenue zeroed. */
+    double saved[64];
+    memcpy(saved, values, sizeof saved);
+    for (size_t p = 0; p < sc->n_params; p++)
+        values[p] = 0.0;
+    assert_int_equal(cxroi_model_workspace_retention(ws, 0, false, after), CXROI_OK);
+    for (size_t t = 1; t < h; t++)
+        assert_true(after[t] == before[t]);
+    /* The initiative reads its own effects and costs from the values it is given. */
+    cxroi_flows again = {flows_again, flows_again + h, flows_again + 2 * h, 0.0};
+    assert_int_equal(cxroi_model_initiative(sc, saved, 0, NULL, ws, &again), CXROI_OK);
+    assert_memory_equal(flows_buf, flows_again, 3 * h * sizeof(double));
+    assert_true(flows.terminal_value == again.terminal_value);
+    cxroi_model_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lanes_equal_single_evaluations),
         cmocka_unit_test(test_lanes_count_clamped_rates),
         cmocka_unit_test(test_lanes_name_the_bad_lane),
+        cmocka_unit_test(test_lanes_single_evaluation_copies_its_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

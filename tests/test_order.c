@@ -57,7 +57,8 @@ static void test_order_percentiles_match_a_sort(void **state)
     (void)state;
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     size_t sizes[] = {1, 2, 3, 5, 16, 17, 100, 1001, 65536, 250000};
-    static const double P[] = {0.0, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.995, 1.0, 0.5};
+    static const double P[] = {0.0,  0.005, 0.01, 0.05,  0.1, 0.25, 0.5,
+                               0.75, 0.9,   0.95, 0.995, 1.0, 0.5};
     size_t m = sizeof P / sizeof P[0];
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
         size_t n = sizes[si];

@@ -99,6 +99,10 @@ double cxroi_dist_quantile(const cxroi_dist *d, double p);
 /**
  * @brief cxroi_dist_quantile() at @p n probabilities: x[k] = Q(p[k]), the support and the
  *        distribution's kind looked up once (the sampler's batch of draws).
+ * @param[in] d The distribution (accepted by cxroi_dist_check()).
+ * @param[in] p n probabilities; at 0 and 1 the ends of the support, NaN outside [0, 1].
+ * @param[out] x n quantiles; may be @p p itself (each element is read before written).
+ * @param[in] n The batch's size.
  */
 void cxroi_dist_quantiles(const cxroi_dist *d, const double *p, double *x, size_t n);
 

@@ -154,6 +154,10 @@ void cxroi_summary_compute(const double *x, size_t n, double *scratch, cxroi_sum
 /**
  * @brief As cxroi_summary_compute(), with the S-curve and histogram of @p x as well (the
  *        percentiles of both from one selection).
+ * @param[in] x The sample (not modified; no NaN).
+ * @param[in] n Its size, >= 1.
+ * @param[out] scratch Scratch of n doubles (left in an unspecified order).
+ * @param[out] out The summary.
  * @param[out] distribution The S-curve and histogram; NULL: only the summary.
  */
 void cxroi_summary_compute_distribution(const double *x, size_t n, double *scratch,
