@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clones_internal.h"
+
 /* Budget slack: a sum of upfront costs may exceed the budget by this fraction of it and
  * still fit, so that decimal amounts that add up on paper (0.1 + 0.2 <= 0.3) do here. */
 #define BUDGET_EPSREL 1e-12
@@ -457,6 +459,45 @@ static void set_distribution(const cxroi_simulation *sim, const bool *funded, do
         *prob_neg = (double)neg / (double)n;
 }
 
+/* Iterations a tile of frontier_probabilities() sums at once (on the stack, in L1). */
+#define FRONTIER_TILE 2048
+
+/*
+ * P(NPV > 0) of every frontier point: in each iteration the point's members' NPVs added
+ * in index order, as set_distribution() adds them (so a point equal to the funded set
+ * gets the same figure), but a tile of iterations at a time for all the points: every
+ * member's NPVs are read from memory once per tile, not once per point.
+ */
+CXROI_CLONES static void frontier_probabilities(const cxroi_simulation *sim, cxroi_portfolio *P)
+{
+    size_t n = sim->iterations, cap = sim->iterations_cap, ni = sim->n_initiatives;
+    double tile[FRONTIER_TILE];
+    for (size_t j = 0; j < P->n_frontier; j++)
+        P->frontier[j].prob_npv_positive = 0.0;
+    for (size_t t0 = 0; t0 < n; t0 += FRONTIER_TILE) {
+        size_t len = n - t0 < FRONTIER_TILE ? n - t0 : FRONTIER_TILE;
+        for (size_t j = 0; j < P->n_frontier; j++) {
+            const bool *funded = P->frontier[j].funded;
+            for (size_t k = 0; k < len; k++)
+                tile[k] = 0.0;
+            for (size_t i = 0; i < ni; i++) {
+                if (!funded[i])
+                    continue;
+                const double *npv = sim->npv + i * cap + t0;
+                for (size_t k = 0; k < len; k++)
+                    tile[k] += npv[k];
+            }
+            size_t positive = 0;
+            for (size_t k = 0; k < len; k++)
+                positive += tile[k] > 0.0;
+            /* Counts, exact in a double up to 2^53 iterations. */
+            P->frontier[j].prob_npv_positive += (double)positive;
+        }
+    }
+    for (size_t j = 0; j < P->n_frontier; j++)
+        P->frontier[j].prob_npv_positive /= (double)n;
+}
+
 static int compare_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -544,7 +585,7 @@ static double set_value(const cxroi_portfolio_problem *p, const bool *set, doubl
 /* The optimal set at each frontier budget, each search started from the previous
  * point's set (feasible at any larger budget), so the expected NPV cannot fall. */
 static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxroi_simulation *sim,
-                                  cxroi_portfolio *P, double *sums, bool *all_optimal)
+                                  cxroi_portfolio *P, bool *all_optimal)
 {
     size_t n = base->n;
     cxroi_error err = CXROI_ERROR_NOMEM;
@@ -593,7 +634,6 @@ static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxr
         memcpy(pt->funded, set, n * sizeof(bool));
         pt->budget = levels[j];
         pt->npv_mean = set_value(base, set, &pt->upfront);
-        set_distribution(sim, set, sums, NULL, NULL, NULL, &pt->prob_npv_positive, NULL);
         if (P->n_frontier > 1) {
             const cxroi_frontier_point *q0 = pt - 1;
             pt->marginal_value = (pt->npv_mean - q0->npv_mean) / (pt->budget - q0->budget);
@@ -602,6 +642,7 @@ static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxr
         prev_value = value;
         have_prev = true;
     }
+    frontier_probabilities(sim, P);
     err = CXROI_OK;
 done:
     free(levels);
@@ -815,7 +856,7 @@ cxroi_error cxroi_portfolio_run(const cxroi_scenario *scenario, const double *ba
                      &P->prob_npv_positive, &P->prob_npv_negative);
 
     bool all_optimal = true;
-    err = build_frontier(&prob, sim, P, sums, &all_optimal);
+    err = build_frontier(&prob, sim, P, &all_optimal);
     if (err != CXROI_OK)
         goto done;
     if (!sel.optimal && sel.feasible)
