@@ -84,7 +84,6 @@ struct cxroi_model_workspace {
     model_segment *segments;
     double *zeros;    /* W zeros: the column of an absent parameter */
     double *nans;     /* W NaNs: the column of an absent retention */
-    double *rate;     /* d per lane [W] */
     double *cohorts;  /* Scratch: cohort sizes with the initiative [(H+1) W] */
     double *total;    /* Scratch: customers with the initiative [W] */
     double *discount; /* 1/(1+d)^t, t = 0..H, of the current baseline [(H+1) W] */
@@ -176,11 +175,11 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     w->width = width;
     /* Per segment: n, r_base, r_age, n_h, value_h, n_with, retained_with ((H+1) W
      * each), m, r_lo, r_hi and the five cached values (W each). Shared: cohorts, discount,
-     * benefits ((H+1) W each); zeros, nans, rate, total, seg_pv, seg_tv, step,
+     * benefits ((H+1) W each); zeros, nans, total, seg_pv, seg_tv, step,
      * m_with, a_with, tv, clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv
      * (n_seg + 1). */
     size_t per_seg = 7 * len * width + 8 * width;
-    size_t count = per_seg * n_seg + 3 * len * width + 16 * width + (n_seg + 1) * (width + 1);
+    size_t count = per_seg * n_seg + 3 * len * width + 15 * width + (n_seg + 1) * (width + 1);
     w->n_params = scenario->n_params;
     count += w->n_params;
     w->block = calloc(count, sizeof(double));
@@ -207,8 +206,8 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     double **rows[] = {&w->cohorts, &w->discount, &w->benefits};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++, p += len * width)
         *rows[r] = p;
-    double **lanes[] = {&w->zeros, &w->nans,   &w->rate,   &w->total, &w->seg_pv, &w->seg_tv,
-                        &w->step,  &w->m_with, &w->a_with, &w->tv,    &w->clamped};
+    double **lanes[] = {&w->zeros, &w->nans,   &w->total,  &w->seg_pv, &w->seg_tv,
+                        &w->step,  &w->m_with, &w->a_with, &w->tv,     &w->clamped};
     for (size_t r = 0; r < sizeof lanes / sizeof lanes[0]; r++, p += width)
         *lanes[r] = p;
     w->effect = p;
@@ -437,7 +436,6 @@ LANES_CLONES cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenar
      * uses, so the attribution of benefits to segments reconciles with PV benefits. */
     for (size_t k = 0; k < lanes; k++) {
         bad[k] |= !isfinite(d[k]) || !(d[k] > -1.0);
-        w->rate[k] = d[k];
         double v_d = 1.0 / (1.0 + d[k]), f_d = 1.0;
         for (int t = 0; t <= horizon; t++) {
             w->discount[(size_t)t * width + k] = f_d;
@@ -924,17 +922,15 @@ LANES_CLONES cxroi_error cxroi_model_lanes_present_values(const cxroi_model_work
     size_t width = w->width, lanes = w->lanes;
     int horizon = w->horizon;
     /* NPV = sum_t CF_t/(1+d)^t + TV/(1+d)^H; PV costs = sum_t costs_t/(1+d)^t, with the
-     * operations of cxroi_model_present_values() lane by lane. */
-    double v[CXROI_MODEL_MAX_LANES], f[CXROI_MODEL_MAX_LANES];
-    for (size_t k = 0; k < lanes; k++) {
-        v[k] = 1.0 / (1.0 + w->rate[k]);
-        f[k] = 1.0;
+     * operations of cxroi_model_present_values() lane by lane. Its running product of
+     * discount factors is the baseline's w->discount, made by the same operations. */
+    for (size_t k = 0; k < lanes; k++)
         npv[k] = pv_costs[k] = 0.0;
-    }
     double cf = w->cost_factor;
     for (int t = 0; t <= horizon; t++) {
         const double *restrict ben = w->benefits + (size_t)t * width;
         const double *restrict paid = paid_in_year(w, t);
+        const double *restrict f = w->discount + (size_t)t * width;
         if (cf != 1.0) {
             for (size_t k = 0; k < lanes; k++) {
                 double cost = cost_of(paid[k], cf);
@@ -948,10 +944,8 @@ LANES_CLONES cxroi_error cxroi_model_lanes_present_values(const cxroi_model_work
                 pv_costs[k] += cost * f[k];
             }
         }
-        if (t < horizon)
-            for (size_t k = 0; k < lanes; k++)
-                f[k] *= v[k];
     }
+    const double *restrict f = w->discount + (size_t)horizon * width;
     unsigned char bad[CXROI_MODEL_MAX_LANES];
     for (size_t k = 0; k < lanes; k++) {
         npv[k] += w->tv[k] * f[k];
