@@ -66,6 +66,10 @@ typedef struct model_segment {
      * beta and discount rate they were computed at, per lane: in a simulation these are
      * usually fixed, and 2F1 would otherwise dominate the cost of an iteration. */
     double *cached_alpha, *cached_beta, *cached_d, *cached_v_base, *cached_v_top;
+    /* sBG: the N_0, A, alpha and beta (and the tenure) n, n_h and the rates were last
+     * computed for, per lane: when a slice's are the same (fixed inputs) they are kept. */
+    double *key_customers, *key_acquisitions, *key_alpha, *key_beta;
+    double key_tenure;
     /* The last initiative evaluated: N'_t and the customers of N'_{t-1} still there at t
      * (valid when `touched`: the initiative acts on this segment). */
     double *n_with;
@@ -174,11 +178,10 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     w->n_segments = n_seg;
     w->width = width;
     /* Per segment: n, r_base, r_age, n_h, value_h, n_with, retained_with ((H+1) W
-     * each), m, r_lo, r_hi and the five cached values (W each). Shared: cohorts, discount,
-     * benefits ((H+1) W each); zeros, nans, total, seg_pv, seg_tv, step,
-     * m_with, a_with, tv, clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv
-     * (n_seg + 1). */
-    size_t per_seg = 7 * len * width + 8 * width;
+     * each), m, r_lo, r_hi, the five cached values and the four keys (W each). Shared: cohorts,
+     * discount, benefits ((H+1) W each); zeros, nans, total, seg_pv, seg_tv, step, m_with, a_with,
+     * tv, clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv (n_seg + 1). */
+    size_t per_seg = 7 * len * width + 12 * width;
     size_t count = per_seg * n_seg + 3 * len * width + 15 * width + (n_seg + 1) * (width + 1);
     w->n_params = scenario->n_params;
     count += w->n_params;
@@ -195,13 +198,23 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
                            &seg->value_h, &seg->n_with, &seg->retained_with};
         for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++, p += len * width)
             *rows[r] = p;
-        double **lanes[] = {
-            &seg->m,           &seg->r_lo,     &seg->r_hi,          &seg->cached_alpha,
-            &seg->cached_beta, &seg->cached_d, &seg->cached_v_base, &seg->cached_v_top};
+        double **lanes[] = {&seg->m,
+                            &seg->r_lo,
+                            &seg->r_hi,
+                            &seg->cached_alpha,
+                            &seg->cached_beta,
+                            &seg->cached_d,
+                            &seg->cached_v_base,
+                            &seg->cached_v_top,
+                            &seg->key_customers,
+                            &seg->key_acquisitions,
+                            &seg->key_alpha,
+                            &seg->key_beta};
         for (size_t r = 0; r < sizeof lanes / sizeof lanes[0]; r++, p += width)
             *lanes[r] = p;
         for (size_t k = 0; k < width; k++) /* nothing cached */
-            seg->cached_alpha[k] = seg->cached_beta[k] = seg->cached_d[k] = NAN;
+            seg->cached_alpha[k] = seg->cached_beta[k] = seg->cached_d[k] = seg->key_alpha[k] = NAN;
+        seg->key_tenure = NAN;
     }
     double **rows[] = {&w->cohorts, &w->discount, &w->benefits};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++, p += len * width)
@@ -377,6 +390,32 @@ LANES_INLINE void sbg_rates(model_segment *seg, const double *restrict alpha,
     memcpy(seg->r_base, seg->r_base + w, lanes * sizeof(double));
 }
 
+/*
+ * Whether an sBG segment's rates and customers (sbg_rates(), baseline_sbg()) of the last
+ * baseline hold for these values: every lane's N_0, A, alpha and beta, and the tenure,
+ * as they were computed for. Otherwise the keys are set to these values, to be computed.
+ * In a simulation whose sBG inputs are fixed, every slice after the first keeps them.
+ */
+LANES_INLINE bool sbg_baseline_kept(model_segment *seg, const double *restrict alpha,
+                                    const double *restrict beta, size_t lanes)
+{
+    const double *restrict n0 = seg->customers, *restrict a = seg->acquisitions;
+    bool same = seg->key_tenure == seg->tenure;
+    for (size_t k = 0; k < lanes && same; k++)
+        same = n0[k] == seg->key_customers[k] && a[k] == seg->key_acquisitions[k] &&
+               alpha[k] == seg->key_alpha[k] && beta[k] == seg->key_beta[k];
+    if (same)
+        return true;
+    for (size_t k = 0; k < lanes; k++) {
+        seg->key_customers[k] = n0[k];
+        seg->key_acquisitions[k] = a[k];
+        seg->key_alpha[k] = alpha[k];
+        seg->key_beta[k] = beta[k];
+    }
+    seg->key_tenure = seg->tenure;
+    return false;
+}
+
 /* Value at H of one customer of each cohort of an sBG segment (customer equity). Base
  * cohort: age tenure + H. Year j's cohort: age H - j, i.e. ages H-1 .. 0. Only V(H-1)
  * needs the hypergeometric function: the others follow from V(a) = x (1 + r(a) V(a+1))
@@ -489,8 +528,15 @@ LANES_CLONES cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenar
                     *bad_lane = k0;
                 return CXROI_ERROR_MODEL;
             }
-            sbg_rates(seg, alpha, beta, horizon, width, lanes);
-            baseline_sbg(seg, horizon, width, lanes, w->cohorts);
+            /* The residual values cached for the customer equity depend on the tenure
+             * too: a workspace used for a scenario with another tenure drops them. */
+            if (!(seg->key_tenure == seg->tenure))
+                for (size_t k = 0; k < width; k++)
+                    seg->cached_alpha[k] = NAN;
+            if (!sbg_baseline_kept(seg, alpha, beta, lanes)) {
+                sbg_rates(seg, alpha, beta, horizon, width, lanes);
+                baseline_sbg(seg, horizon, width, lanes, w->cohorts);
+            }
             if (equity)
                 sbg_values(seg, alpha, beta, d, horizon, width, lanes, w->total);
         }
