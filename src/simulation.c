@@ -239,10 +239,10 @@ static void mean_sd(const double *x, size_t n, double *mean, double *sd)
 {
     /* A sample of one value (no uncertain input moves it) has that value as its mean,
      * exactly, and sd 0: a sum's rounding must not make the mean differ from P50. */
-    size_t differ = 0;
-    for (size_t k = 1; k < n; k++)
-        differ += x[k] != x[0];
-    if (differ == 0) {
+    size_t same = 1;
+    while (same < n && x[same] == x[0]) /* a varying sample leaves at once */
+        same++;
+    if (same == n) {
         *mean = x[0];
         *sd = 0.0;
         return;
