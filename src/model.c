@@ -747,42 +747,11 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
         n_with[k] = retained[k] = n[k];
         pv[k] = tv[k] = 0.0;
     }
-    double m_with_g = NAN; /* the ramp w->m_with was computed for */
-    if (!seg->sbg) {
-        for (int t = 1; t <= horizon; t++) {
-            size_t now = (size_t)t * width, before = now - width;
-            double g = ramp_g[t];
-            if (!(g == m_with_g)) {
-                contribution_with(seg, e, g, lanes, w->m_with, w->a_with);
-                m_with_g = g;
-            }
-            year_increment(seg, w->m_with, n_with + before, n + before, w->discount + now, lanes,
-                           w->benefits + now, pv);
-            /* N'_t = N'_{t-1} r'_t + A'_t, year t's ramp for both */
-            double *restrict kept = retained + now, *restrict nw = n_with + now;
-            const double *step = NULL;
-            if (changes_rates(e, g)) {
-                year_steps(e, g, lanes, w->step);
-                step = w->step;
-            }
-            survive(e->has_retention, step, seg->retention, n_with + before, kept, w->clamped,
-                    lanes);
-            for (size_t k = 0; k < lanes; k++)
-                nw[k] = kept[k] + a_with[k];
-        }
-        if (equity) {
-            const double *restrict nh = n_with + (size_t)horizon * width;
-            const double *restrict base = n + (size_t)horizon * width, *restrict v = seg->value_h;
-            for (size_t k = 0; k < lanes; k++) {
-                double diff = nh[k] - base[k];
-                tv[k] = diff != 0.0 ? diff * v[k] : 0.0;
-            }
-        }
-        return;
-    }
-    double *c = w->cohorts;
-    for (size_t k = 0; k < lanes; k++)
-        c[k] = n[k];
+    double m_with_g = NAN;  /* the ramp w->m_with was computed for */
+    double *c = w->cohorts; /* sBG: the cohorts, as baseline_sbg() keeps them */
+    if (seg->sbg)
+        for (size_t k = 0; k < lanes; k++)
+            c[k] = n[k];
     for (int t = 1; t <= horizon; t++) {
         size_t now = (size_t)t * width, before = now - width;
         double g = ramp_g[t];
@@ -792,35 +761,53 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
         }
         year_increment(seg, w->m_with, n_with + before, n + before, w->discount + now, lanes,
                        w->benefits + now, pv);
-        /* Same cohort ages as baseline_sbg(), each rate changed by the effect. */
-        double *restrict total = retained + now;
         const double *step = NULL;
-        bool in_range = false;
         if (changes_rates(e, g)) {
             year_steps(e, g, lanes, w->step);
             step = w->step;
-            in_range = rates_in_range(e->has_retention, step, seg->r_lo, seg->r_hi, lanes);
         }
+        double *restrict nw = n_with + now;
+        if (!seg->sbg) {
+            /* N'_t = N'_{t-1} r'_t + A'_t, year t's ramp for both */
+            double *restrict kept = retained + now;
+            survive(e->has_retention, step, seg->retention, n_with + before, kept, w->clamped,
+                    lanes);
+            for (size_t k = 0; k < lanes; k++)
+                nw[k] = kept[k] + a_with[k];
+            continue;
+        }
+        /* Same cohort ages as baseline_sbg(), each rate changed by the effect. */
+        double *restrict total = retained + now;
+        bool in_range = step && rates_in_range(e->has_retention, step, seg->r_lo, seg->r_hi, lanes);
         survive(e->has_retention, step, seg->r_base + now, c, total, w->clamped, lanes);
         memcpy(c, total, lanes * sizeof(double));
         for (int j = 1; j < t; j++)
             survive_add(e->has_retention, step, seg->r_age + (size_t)(t - 1 - j) * width,
                         c + (size_t)j * width, total, w->clamped, in_range, lanes);
-        double *restrict ct = c + now, *restrict nw = n_with + now;
+        double *restrict ct = c + now;
         for (size_t k = 0; k < lanes; k++) {
             ct[k] = a_with[k];
             nw[k] = total[k] + ct[k];
         }
     }
-    if (equity) {
-        for (int j = 0; j <= horizon; j++) {
-            const double *restrict cj = c + (size_t)j * width, *restrict nh =
-                                                                   seg->n_h + (size_t)j * width;
-            const double *restrict v = seg->value_h + (size_t)j * width;
-            for (size_t k = 0; k < lanes; k++) {
-                double diff = cj[k] - nh[k];
-                tv[k] += diff != 0.0 ? diff * v[k] : 0.0;
-            }
+    if (!equity)
+        return;
+    if (!seg->sbg) {
+        const double *restrict nh = n_with + (size_t)horizon * width;
+        const double *restrict base = n + (size_t)horizon * width, *restrict v = seg->value_h;
+        for (size_t k = 0; k < lanes; k++) {
+            double diff = nh[k] - base[k];
+            tv[k] = diff != 0.0 ? diff * v[k] : 0.0;
+        }
+        return;
+    }
+    for (int j = 0; j <= horizon; j++) {
+        const double *restrict cj = c + (size_t)j * width;
+        const double *restrict nh = seg->n_h + (size_t)j * width;
+        const double *restrict v = seg->value_h + (size_t)j * width;
+        for (size_t k = 0; k < lanes; k++) {
+            double diff = cj[k] - nh[k];
+            tv[k] += diff != 0.0 ? diff * v[k] : 0.0;
         }
     }
 }
