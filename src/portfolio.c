@@ -211,8 +211,8 @@ static void greedy_start(solver *S, double value, double cost, bool keep_feasibl
         }
 }
 
-/* Search order: positive expected NPV first, by decreasing NPV per unit of cost (free
- * ones first), which makes the bound tight; then the others by decreasing NPV. */
+/* An item to sort: by group (ascending), then key (descending), then index. The search
+ * order and the funding chart's ranking are both this. */
 typedef struct keyed {
     int group;
     double key;
@@ -379,6 +379,8 @@ cxroi_error cxroi_portfolio_select(const cxroi_portfolio_problem *problem, const
         bool positive = p->npv_expected[i] > 0.0;
         if (!positive && !S.loss)
             continue; /* never raises the value, and nothing else to gain from it */
+        /* Search order: positive expected NPV first, by decreasing NPV per unit of cost
+         * (free ones first), which makes the bound tight; then the others by NPV. */
         keys[m].group = positive ? 0 : 1;
         keys[m].key = positive ? ratio(p->npv_expected[i], p->upfront[i]) : p->npv_expected[i];
         keys[m].index = i;
@@ -652,23 +654,6 @@ done:
     return err;
 }
 
-/* Funded first, then by decreasing expected NPV per unit of upfront cost. */
-typedef struct rank_ctx_item {
-    bool funded;
-    double ratio;
-    size_t index;
-} rank_item;
-
-static int compare_rank(const void *a, const void *b)
-{
-    const rank_item *x = a, *y = b;
-    if (x->funded != y->funded)
-        return x->funded ? -1 : 1;
-    if (x->ratio != y->ratio)
-        return x->ratio > y->ratio ? -1 : 1;
-    return x->index < y->index ? -1 : (x->index > y->index);
-}
-
 /* pv[s][t] = sum over tagged initiatives i of benefit_pv[i][s] w_i[t]; an initiative
  * without touchpoints adds its segment value to untagged[s] instead; direct benefits
  * are no segment's and go to `direct`. All initiatives count, funded or not: the matrix
@@ -805,7 +790,7 @@ cxroi_error cxroi_portfolio_run(const cxroi_scenario *scenario, const double *ba
     cxroi_error err = CXROI_ERROR_NOMEM;
     double *sums = malloc(iters * sizeof(double));
     double *scratch = malloc(iters * sizeof(double));
-    rank_item *items = malloc((n ? n : 1) * sizeof(rank_item));
+    keyed *items = malloc((n ? n : 1) * sizeof(keyed));
     cxroi_portfolio *P = calloc(1, sizeof(*P));
     if (!sums || !scratch || !items || !P)
         goto done;
@@ -881,11 +866,12 @@ cxroi_error cxroi_portfolio_run(const cxroi_scenario *scenario, const double *ba
         }
     }
     for (size_t i = 0; i < n; i++) {
-        items[i].funded = P->funded[i];
-        items[i].ratio = ratio(P->npv_expected[i], P->upfront_cost[i]);
+        /* Funded first, then by decreasing expected NPV per unit of upfront cost. */
+        items[i].group = P->funded[i] ? 0 : 1;
+        items[i].key = ratio(P->npv_expected[i], P->upfront_cost[i]);
         items[i].index = i;
     }
-    qsort(items, n, sizeof(rank_item), compare_rank);
+    qsort(items, n, sizeof(keyed), compare_keyed);
     for (size_t i = 0; i < n; i++)
         P->ranking[i] = items[i].index;
     err = build_matrix(sc, sim, &P->matrix);
