@@ -66,6 +66,7 @@ typedef struct model_segment {
      * beta and discount rate they were computed at, per lane: in a simulation these are
      * usually fixed, and 2F1 would otherwise dominate the cost of an iteration. */
     double *cached_alpha, *cached_beta, *cached_d, *cached_v_base, *cached_v_top;
+    double cached_tenure;
     /* sBG: the N_0, A, alpha and beta (and the tenure) n, n_h and the rates were last
      * computed for, per lane: when a slice's are the same (fixed inputs) they are kept. */
     double *key_customers, *key_acquisitions, *key_alpha, *key_beta;
@@ -214,7 +215,7 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
             *lanes[r] = p;
         for (size_t k = 0; k < width; k++) /* nothing cached */
             seg->cached_alpha[k] = seg->cached_beta[k] = seg->cached_d[k] = seg->key_alpha[k] = NAN;
-        seg->key_tenure = NAN;
+        seg->key_tenure = seg->cached_tenure = NAN;
     }
     double **rows[] = {&w->cohorts, &w->discount, &w->benefits};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++, p += len * width)
@@ -424,6 +425,13 @@ LANES_INLINE bool sbg_baseline_kept(model_segment *seg, const double *restrict a
 LANES_INLINE void sbg_values(model_segment *seg, const double *alpha, const double *beta,
                              const double *d, int horizon, size_t w, size_t lanes, double *v)
 {
+    /* The cached residual values depend on the tenure too (the base's age tenure + H):
+     * a workspace used for a scenario with another tenure drops all of them. */
+    if (!(seg->cached_tenure == seg->tenure)) {
+        for (size_t k = 0; k < w; k++)
+            seg->cached_alpha[k] = NAN;
+        seg->cached_tenure = seg->tenure;
+    }
     for (size_t k = 0; k < lanes; k++) {
         if (!(alpha[k] == seg->cached_alpha[k] && beta[k] == seg->cached_beta[k] &&
               d[k] == seg->cached_d[k])) {
@@ -528,11 +536,6 @@ LANES_CLONES cxroi_error cxroi_model_lanes_baseline(const cxroi_scenario *scenar
                     *bad_lane = k0;
                 return CXROI_ERROR_MODEL;
             }
-            /* The residual values cached for the customer equity depend on the tenure
-             * too: a workspace used for a scenario with another tenure drops them. */
-            if (!(seg->key_tenure == seg->tenure))
-                for (size_t k = 0; k < width; k++)
-                    seg->cached_alpha[k] = NAN;
             if (!sbg_baseline_kept(seg, alpha, beta, lanes)) {
                 sbg_rates(seg, alpha, beta, horizon, width, lanes);
                 baseline_sbg(seg, horizon, width, lanes, w->cohorts);
