@@ -63,8 +63,9 @@ typedef struct model_segment {
     double *n_h;         /* Cohort sizes at H: [0] the existing base, [j] acquired in year j */
     double *value_h;     /* Value at H of one customer of each cohort (m * residual value) */
     /* The two residual values that need the hypergeometric function, for the alpha,
-     * beta and discount rate they were computed at, per lane: in a simulation these are
-     * usually fixed, and 2F1 would otherwise dominate the cost of an iteration. */
+     * beta and discount rate (per lane) and the tenure they were computed at: in a
+     * simulation these are usually fixed, and 2F1 would otherwise dominate the cost of
+     * an iteration. */
     double *cached_alpha, *cached_beta, *cached_d, *cached_v_base, *cached_v_top;
     double cached_tenure;
     /* sBG: the N_0, A, alpha and beta (and the tenure) n, n_h and the rates were last
