@@ -96,6 +96,81 @@ static void select_ranks(double *x, size_t lo, size_t hi, const size_t *ranks, s
     }
 }
 
+/* Samples this large are first narrowed by a histogram of their values (narrow()). */
+#define NARROW_MIN 8192
+/* Its buckets: few enough that the counts stay in the level-1 cache. */
+#define NARROW_BUCKETS 4096
+
+/* The index of the bucket whose cumulative counts cum[b] <= r < cum[b + 1]. */
+static size_t bucket_of_rank(const uint32_t *cum, size_t buckets, size_t r)
+{
+    size_t lo = 0, hi = buckets; /* cum[lo] <= r < cum[hi] */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cum[mid] <= r)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/*
+ * Narrow the selection of ranks[0..m) (ascending, distinct) in x[0..n) to the few values
+ * that can hold them: the values fall into equal-width buckets between their minimum and
+ * maximum, a bucket index that never decreases as the value grows (a difference and a
+ * product, each rounded monotonically), so the r-th smallest value lies in the bucket
+ * whose counts span r. The values of those buckets are moved to the front of x (a
+ * permutation: every value stays in x) and each rank becomes its rank among them
+ * (r minus the values of unmoved buckets below its own). Returns how many were moved,
+ * or n when the values cannot be bucketed (a range that is 0 or not finite); ranks are
+ * then left as they were.
+ */
+static size_t narrow(double *x, size_t n, size_t *ranks, size_t m)
+{
+    double lo = x[0], hi = x[0];
+    for (size_t k = 1; k < n; k++) {
+        lo = x[k] < lo ? x[k] : lo;
+        hi = x[k] > hi ? x[k] : hi;
+    }
+    double scale = (double)NARROW_BUCKETS / (hi - lo);
+    if (!(hi > lo) || !isfinite(hi - lo) || !isfinite(scale) || n > UINT32_MAX)
+        return n;
+    static const size_t LAST = NARROW_BUCKETS - 1;
+    uint32_t cum[NARROW_BUCKETS + 1] = {0};
+    for (size_t k = 0; k < n; k++) {
+        size_t b = (size_t)((x[k] - lo) * scale);
+        cum[1 + (b < LAST ? b : LAST)]++;
+    }
+    for (size_t b = 0; b < NARROW_BUCKETS; b++)
+        cum[b + 1] += cum[b];
+    /* The buckets holding a rank, and for each the values of unmarked buckets below. */
+    unsigned char marked[NARROW_BUCKETS] = {0};
+    size_t bucket[2 * CXROI_ORDER_MAX_PERCENTILES];
+    for (size_t i = 0; i < m; i++) {
+        bucket[i] = bucket_of_rank(cum, NARROW_BUCKETS, ranks[i]);
+        marked[bucket[i]] = 1;
+    }
+    size_t kept_below = 0, i = 0;
+    for (size_t b = 0; b < NARROW_BUCKETS && i < m; b++) {
+        for (; i < m && bucket[i] == b; i++)
+            ranks[i] -= cum[b] - kept_below; /* the unmarked values below bucket b */
+        if (marked[b])
+            kept_below += cum[b + 1] - cum[b];
+    }
+    /* The marked buckets' values to the front, without branches on the data. */
+    size_t front = 0;
+    for (size_t k = 0; k < n; k++) {
+        double v = x[k];
+        size_t b = (size_t)((v - lo) * scale);
+        size_t keep = marked[b < LAST ? b : LAST];
+        x[k] = x[front];
+        x[front] = v;
+        front += keep;
+    }
+    return front;
+}
+
 void cxroi_order_percentiles(double *x, size_t n, const double *p, size_t m, double *out)
 {
     if (n == 0 || m == 0)
@@ -127,13 +202,21 @@ void cxroi_order_percentiles(double *x, size_t n, const double *p, size_t m, dou
     for (size_t i = 0; i < count; i++)
         if (distinct == 0 || ranks[i] != ranks[distinct - 1])
             ranks[distinct++] = ranks[i];
-    select_ranks(x, 0, n, ranks, distinct);
+    /* Where each rank's value will be: its place among the values narrow() keeps. */
+    size_t place[2 * CXROI_ORDER_MAX_PERCENTILES];
+    memcpy(place, ranks, distinct * sizeof(size_t));
+    size_t kept = n >= NARROW_MIN ? narrow(x, n, place, distinct) : n;
+    select_ranks(x, 0, kept, place, distinct);
     for (size_t i = 0; i < m; i++) {
         double h = (double)(n - 1) * pc[i];
-        size_t lo = (size_t)floor(h);
-        double x_lo = x[lo];
-        out[i] =
-            lo + 1 >= n || h == (double)lo ? x_lo : x_lo + (h - (double)lo) * (x[lo + 1] - x_lo);
+        size_t lo = (size_t)floor(h), at = 0;
+        while (ranks[at] != lo)
+            at++;
+        double x_lo = x[place[at]];
+        /* lo + 1, when needed, is the next distinct rank */
+        out[i] = lo + 1 >= n || h == (double)lo
+                     ? x_lo
+                     : x_lo + (h - (double)lo) * (x[place[at + 1]] - x_lo);
     }
 }
 

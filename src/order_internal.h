@@ -2,10 +2,11 @@
  * order (internal): percentiles and ranks of large samples, for the statistics of
  * millions of Monte Carlo iterations.
  *
- * Percentiles come from a selection of exactly the order statistics they need (a
- * three-way quickselect, partitioning without data-dependent branches, that follows
- * every requested rank at once), in place: a few linear passes over the data, no sort,
- * no extra memory. Ranks come from a least
+ * Percentiles come from a selection of exactly the order statistics they need, in
+ * place, no sort, no extra memory: a histogram of a large sample's values first finds
+ * the few buckets that hold them and moves those values to the front (three linear
+ * passes), then a three-way quickselect, partitioning without data-dependent branches,
+ * follows every requested rank at once among them. Ranks come from a least
  * significant digit radix sort of the values' bit patterns (ordered like the doubles
  * themselves), linear in the sample size.
  */

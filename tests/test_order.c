@@ -25,7 +25,9 @@ static double reference_percentile(const double *sorted, size_t n, double p)
 }
 
 /* Data of several shapes: continuous, a few distinct values (ties everywhere), all
- * equal, sorted, reverse sorted, with negative values and signed zeros. */
+ * equal, sorted, reverse sorted, with negative values and signed zeros; heavy tailed
+ * (a value range that a few draws stretch, so that most values share a few of the
+ * histogram's buckets); with infinities (no finite range to bucket). */
 static void fill(double *x, size_t n, int shape, gsl_rng *r)
 {
     for (size_t k = 0; k < n; k++) {
@@ -45,8 +47,17 @@ static void fill(double *x, size_t n, int shape, gsl_rng *r)
         case 4:
             x[k] = -(double)k;
             break;
-        default:
+        case 5:
             x[k] = gsl_rng_uniform_int(r, 3) == 0 ? (k % 2 ? 0.0 : -0.0) : gsl_rng_uniform(r) - 0.5;
+            break;
+        case 6: /* 1 / u^2, u uniform: P(X > x) = x^-1/2 */
+        {
+            double u = gsl_rng_uniform_pos(r);
+            x[k] = (k % 2 ? 1.0 : -0.25) / (u * u);
+            break;
+        }
+        default:
+            x[k] = k % 1000 == 7 ? (k % 3 ? INFINITY : -INFINITY) : gsl_rng_uniform(r);
             break;
         }
     }
@@ -65,7 +76,7 @@ static void test_order_percentiles_match_a_sort(void **state)
         double *x = malloc(n * sizeof(double)), *sorted = malloc(n * sizeof(double));
         assert_non_null(x);
         assert_non_null(sorted);
-        for (int shape = 0; shape < 6; shape++) {
+        for (int shape = 0; shape < 8; shape++) {
             fill(x, n, shape, r);
             memcpy(sorted, x, n * sizeof(double));
             gsl_sort(sorted, 1, n);
@@ -100,7 +111,7 @@ static void test_order_ranks_match_counting(void **state)
         assert_non_null(x);
         assert_non_null(rank);
         assert_non_null(scratch);
-        for (int shape = 0; shape < 6; shape++) {
+        for (int shape = 0; shape < 8; shape++) {
             fill(x, n, shape, r);
             cxroi_order_ranks(x, n, scratch, rank);
             for (size_t k = 0; k < n; k++) {
