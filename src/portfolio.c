@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "clones_internal.h"
+#include "pool_internal.h"
 
 /* Budget slack: a sum of upfront costs may exceed the budget by this fraction of it and
  * still fit, so that decimal amounts that add up on paper (0.1 + 0.2 <= 0.3) do here. */
@@ -464,40 +465,68 @@ static void set_distribution(const cxroi_simulation *sim, const bool *funded, do
 /* Iterations a tile of frontier_probabilities() sums at once (on the stack, in L1). */
 #define FRONTIER_TILE 2048
 
+/* What the frontier's tiles share: the NPVs, the points, a row of counts per worker. */
+typedef struct frontier_ctx {
+    const cxroi_simulation *sim;
+    const cxroi_portfolio *P;
+    size_t *positive; /* positive[w * n_frontier + j]: point j's count on worker w */
+} frontier_ctx;
+
 /*
- * P(NPV > 0) of every frontier point: in each iteration the point's members' NPVs added
- * in index order, as set_distribution() adds them (so a point equal to the funded set
- * gets the same figure), but a tile of iterations at a time for all the points: every
- * member's NPVs are read from memory once per tile, not once per point.
+ * One tile of iterations for every frontier point: in each iteration the point's
+ * members' NPVs added in index order, as set_distribution() adds them (so a point equal
+ * to the funded set gets the same figure), for all the points while the tile is in the
+ * cache: every member's NPVs are read from memory once per tile, not once per point.
  */
-CXROI_CLONES static void frontier_probabilities(const cxroi_simulation *sim, cxroi_portfolio *P)
+CXROI_CLONES static void frontier_tile(void *arg, size_t tile_index, size_t worker)
 {
+    const frontier_ctx *c = arg;
+    const cxroi_simulation *sim = c->sim;
+    const cxroi_portfolio *P = c->P;
     size_t n = sim->iterations, cap = sim->iterations_cap, ni = sim->n_initiatives;
+    size_t t0 = tile_index * FRONTIER_TILE;
+    size_t len = n - t0 < FRONTIER_TILE ? n - t0 : FRONTIER_TILE;
+    size_t *positive = c->positive + worker * P->n_frontier;
     double tile[FRONTIER_TILE];
-    for (size_t j = 0; j < P->n_frontier; j++)
-        P->frontier[j].prob_npv_positive = 0.0;
-    for (size_t t0 = 0; t0 < n; t0 += FRONTIER_TILE) {
-        size_t len = n - t0 < FRONTIER_TILE ? n - t0 : FRONTIER_TILE;
-        for (size_t j = 0; j < P->n_frontier; j++) {
-            const bool *funded = P->frontier[j].funded;
+    for (size_t j = 0; j < P->n_frontier; j++) {
+        const bool *funded = P->frontier[j].funded;
+        for (size_t k = 0; k < len; k++)
+            tile[k] = 0.0;
+        for (size_t i = 0; i < ni; i++) {
+            if (!funded[i])
+                continue;
+            const double *npv = sim->npv + i * cap + t0;
             for (size_t k = 0; k < len; k++)
-                tile[k] = 0.0;
-            for (size_t i = 0; i < ni; i++) {
-                if (!funded[i])
-                    continue;
-                const double *npv = sim->npv + i * cap + t0;
-                for (size_t k = 0; k < len; k++)
-                    tile[k] += npv[k];
-            }
-            size_t positive = 0;
-            for (size_t k = 0; k < len; k++)
-                positive += tile[k] > 0.0;
-            /* Counts, exact in a double up to 2^53 iterations. */
-            P->frontier[j].prob_npv_positive += (double)positive;
+                tile[k] += npv[k];
         }
+        size_t count = 0;
+        for (size_t k = 0; k < len; k++)
+            count += tile[k] > 0.0;
+        positive[j] += count;
     }
-    for (size_t j = 0; j < P->n_frontier; j++)
-        P->frontier[j].prob_npv_positive /= (double)n;
+}
+
+/* P(NPV > 0) of every frontier point, the tiles spread over the simulation's threads:
+ * whole counts, so the figures do not depend on how the tiles were shared. */
+static cxroi_error frontier_probabilities(const cxroi_simulation *sim, cxroi_portfolio *P)
+{
+    unsigned threads = sim->threads ? sim->threads : 1;
+    if (threads > CXROI_POOL_MAX_THREADS)
+        threads = CXROI_POOL_MAX_THREADS;
+    frontier_ctx c = {sim, P, calloc((size_t)threads * (P->n_frontier ? P->n_frontier : 1),
+                                     sizeof(size_t))};
+    if (!c.positive)
+        return CXROI_ERROR_NOMEM;
+    size_t n = sim->iterations;
+    cxroi_pool_for(threads, (n + FRONTIER_TILE - 1) / FRONTIER_TILE, frontier_tile, &c);
+    for (size_t j = 0; j < P->n_frontier; j++) {
+        size_t positive = 0;
+        for (unsigned w = 0; w < threads; w++)
+            positive += c.positive[w * P->n_frontier + j];
+        P->frontier[j].prob_npv_positive = (double)positive / (double)n;
+    }
+    free(c.positive);
+    return CXROI_OK;
 }
 
 static int compare_double(const void *a, const void *b)
@@ -644,8 +673,7 @@ static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxr
         prev_value = value;
         have_prev = true;
     }
-    frontier_probabilities(sim, P);
-    err = CXROI_OK;
+    err = frontier_probabilities(sim, P);
 done:
     free(levels);
     free(tmp);

@@ -14,6 +14,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "clones_internal.h"
+#include "pool_internal.h"
 #include "cxroi/simulation.h"
 
 /* The random number generator of every block's stream: L'Ecuyer's maximally
@@ -200,7 +201,7 @@ void cxroi_sampler_free(cxroi_sampler *s)
  * smooth in z, and a Hermite table on 2049 nodes reproduces it closely (the tests bound
  * the error) for a few nanoseconds per draw.
  */
-static cxroi_error build_table(cxroi_sampler *s, uinput *in)
+static cxroi_error build_table(const cxroi_sampler *s, uinput *in)
 {
     in->table_x = malloc(TABLE_NODES * sizeof(double));
     in->table_dx = malloc(TABLE_NODES * sizeof(double));
@@ -291,8 +292,23 @@ static cxroi_error build_copula(cxroi_sampler *s, const cxroi_scenario *sc, cxro
     return CXROI_OK;
 }
 
-cxroi_error cxroi_sampler_new(const cxroi_scenario *sc, cxroi_sampling sampling, cxroi_diag *diag,
-                              cxroi_sampler **out)
+/* The quantile tables, one input per call of the pool; each call writes only its own
+ * input and its own status. */
+typedef struct tables_ctx {
+    const cxroi_sampler *s;
+    cxroi_error *status; /* per input */
+} tables_ctx;
+
+static void build_one_table(void *arg, size_t j, size_t worker)
+{
+    (void)worker;
+    tables_ctx *c = arg;
+    uinput *in = &c->s->inputs[j];
+    c->status[j] = in->draw == DRAW_TABLE ? build_table(c->s, in) : CXROI_OK;
+}
+
+cxroi_error cxroi_sampler_new(const cxroi_scenario *sc, cxroi_sampling sampling, unsigned threads,
+                              cxroi_diag *diag, cxroi_sampler **out)
 {
     *out = NULL;
     cxroi_sampler *s = calloc(1, sizeof *s);
@@ -340,10 +356,21 @@ cxroi_error cxroi_sampler_new(const cxroi_scenario *sc, cxroi_sampling sampling,
             in->draw = DRAW_UNIFORM;
             break;
         }
-        if (in->draw == DRAW_TABLE && (err = build_table(s, in)) != CXROI_OK)
-            goto fail;
         s->params[s->n_inputs++] = p;
     }
+    cxroi_error *status = malloc((s->n_inputs ? s->n_inputs : 1) * sizeof(cxroi_error));
+    if (!status) {
+        err = CXROI_ERROR_NOMEM;
+        goto fail;
+    }
+    tables_ctx tc = {s, status};
+    cxroi_pool_for(threads, s->n_inputs, build_one_table, &tc);
+    err = CXROI_OK;
+    for (size_t j = 0; j < s->n_inputs && err == CXROI_OK; j++)
+        err = status[j];
+    free(status);
+    if (err != CXROI_OK)
+        goto fail;
     if ((err = build_copula(s, sc, diag)) != CXROI_OK)
         goto fail;
     *out = s;

@@ -22,10 +22,11 @@
 typedef struct cxroi_sampler cxroi_sampler;
 typedef struct cxroi_sampler_workspace cxroi_sampler_workspace;
 
-/* Prepare the sampling of `scenario`: uncertain inputs, quantile tables, the copula's
- * Cholesky factor. Errors (correlations that cannot be honoured) go to `diag`. */
+/* Prepare the sampling of `scenario`: uncertain inputs, quantile tables (built on up to
+ * `threads` threads; the tables do not depend on it), the copula's Cholesky factor.
+ * Errors (correlations that cannot be honoured) go to `diag`. */
 cxroi_error cxroi_sampler_new(const cxroi_scenario *scenario, cxroi_sampling sampling,
-                              cxroi_diag *diag, cxroi_sampler **out);
+                              unsigned threads, cxroi_diag *diag, cxroi_sampler **out);
 void cxroi_sampler_free(cxroi_sampler *sampler);
 
 /* The name of the GSL generator of every block's stream (gsl_rng_name()). */

@@ -15,6 +15,7 @@
 #include "cxroi/model.h"
 #include "model_internal.h"
 #include "order_internal.h"
+#include "pool_internal.h"
 #include "sampler_internal.h"
 
 /* With a precision target, the run is checked after every round of this many blocks;
@@ -447,7 +448,7 @@ done:
  * so that no product of counts can wrap around. */
 
 /* Statistics run on at most this many threads (summarise()). */
-#define STATS_MAX_THREADS 64
+#define STATS_MAX_THREADS CXROI_POOL_MAX_THREADS
 
 /* Address space each thread takes besides the heap: its stack (RLIMIT_STACK, glibc's
  * default size for a thread) and the malloc arena glibc reserves for a thread that
@@ -662,55 +663,6 @@ static cxroi_error check_memory(const cxroi_scenario *sc, size_t iterations, uns
     return CXROI_ERROR_LIMIT;
 }
 
-/* Run fn(ctx, k, worker) for k = 0..count-1 on `threads` threads (the calling one
- * included), handing out indices one at a time. */
-typedef struct pool_task {
-    void (*fn)(void *ctx, size_t k, size_t worker);
-    void *ctx;
-    size_t count;
-    atomic_size_t next;
-} pool_task;
-
-typedef struct pool_worker {
-    pool_task *task;
-    size_t id;
-    pthread_t thread;
-} pool_worker;
-
-static void *pool_work(void *arg)
-{
-    pool_worker *w = arg;
-    for (;;) {
-        size_t k = atomic_fetch_add(&w->task->next, 1);
-        if (k >= w->task->count)
-            break;
-        w->task->fn(w->task->ctx, k, w->id);
-    }
-    return NULL;
-}
-
-static void parallel_for(unsigned threads, size_t count, void (*fn)(void *, size_t, size_t),
-                         void *ctx)
-{
-    pool_task task = {fn, ctx, count, 0};
-    pool_worker workers[64];
-    if (threads > 64)
-        threads = 64;
-    size_t started = 1;
-    for (size_t t = 0; t < threads; t++) {
-        workers[t].task = &task;
-        workers[t].id = t;
-    }
-    for (size_t t = 1; t < threads; t++) {
-        if (pthread_create(&workers[t].thread, NULL, pool_work, &workers[t]) != 0)
-            break;
-        started++;
-    }
-    pool_work(&workers[0]);
-    for (size_t t = 1; t < started; t++)
-        pthread_join(workers[t].thread, NULL);
-}
-
 /* What the statistics share: the results, per-worker scratch, the inputs' ranks. */
 typedef struct stats_ctx {
     cxroi_simulation *sim;
@@ -832,8 +784,8 @@ static cxroi_error summarise(cxroi_simulation *sim, unsigned threads)
                 if (sim->uncertain[j] == sim->initiatives[i].tornado[b].param)
                     c.used[j] = true;
     if (kept > 2)
-        parallel_for(threads, nu, rank_input, &c);
-    parallel_for(threads, sim->n_initiatives, summarise_initiative, &c);
+        cxroi_pool_for(threads, nu, rank_input, &c);
+    cxroi_pool_for(threads, sim->n_initiatives, summarise_initiative, &c);
     err = c.failed ? CXROI_ERROR_NOMEM : CXROI_OK;
 done:
     for (unsigned t = 0; t < threads; t++) {
@@ -862,7 +814,9 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
     *out = NULL;
     if (!sc || !opt || opt->iterations == 0)
         return CXROI_ERROR_ARGUMENT;
-    unsigned threads = opt->threads ? opt->threads : online_cores();
+    /* The blocks need no more threads than there are blocks; the quantile tables, built
+     * before them, use every thread asked for. */
+    unsigned asked = opt->threads ? opt->threads : online_cores(), threads = asked;
     size_t n_blocks = (opt->iterations + CXROI_SIM_BLOCK - 1) / CXROI_SIM_BLOCK;
     if (threads > n_blocks)
         threads = (unsigned)n_blocks;
@@ -870,7 +824,7 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
     if (err != CXROI_OK)
         return err;
     cxroi_sampler *sampler = NULL;
-    err = cxroi_sampler_new(sc, opt->sampling, diag, &sampler);
+    err = cxroi_sampler_new(sc, opt->sampling, asked, diag, &sampler);
     if (err != CXROI_OK)
         return err;
     cxroi_simulation *sim = calloc(1, sizeof *sim);

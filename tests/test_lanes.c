@@ -85,7 +85,7 @@ static int setup(void **state)
         return -1;
     if (cxroi_scenario_load_string(SCENARIO, sizeof SCENARIO - 1, "lanes.yaml", ".", diag,
                                    &f->sc) != CXROI_OK ||
-        cxroi_sampler_new(f->sc, CXROI_SAMPLING_MONTE_CARLO, diag, &f->sampler) != CXROI_OK) {
+        cxroi_sampler_new(f->sc, CXROI_SAMPLING_MONTE_CARLO, 2, diag, &f->sampler) != CXROI_OK) {
         cxroi_diag_print(diag, stdout);
         return -1;
     }

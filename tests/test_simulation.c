@@ -519,7 +519,7 @@ static void test_simulation_names_the_first_failing_iteration(void **state)
                               "  - {id: large, kind: other, costs: {annual: 1.0e15}}\n");
     cxroi_diag *diag = cxroi_diag_new();
     cxroi_sampler *sampler = NULL;
-    assert_int_equal(cxroi_sampler_new(sc, CXROI_SAMPLING_MONTE_CARLO, diag, &sampler), CXROI_OK);
+    assert_int_equal(cxroi_sampler_new(sc, CXROI_SAMPLING_MONTE_CARLO, 1, diag, &sampler), CXROI_OK);
     cxroi_sampler_workspace *sws = cxroi_sampler_workspace_alloc(sampler);
     cxroi_model_workspace *ws = cxroi_model_workspace_alloc(sc);
     assert_non_null(sws);
@@ -623,7 +623,7 @@ static void test_simulation_quantile_tables_are_exact_enough(void **state)
     for (size_t k = 0; k < sizeof tabulated / sizeof tabulated[0]; k++) {
         cxroi_scenario *sc = linear(tabulated[k]);
         cxroi_sampler *sampler = NULL;
-        assert_int_equal(cxroi_sampler_new(sc, CXROI_SAMPLING_MONTE_CARLO, NULL, &sampler),
+        assert_int_equal(cxroi_sampler_new(sc, CXROI_SAMPLING_MONTE_CARLO, 2, NULL, &sampler),
                          CXROI_OK);
         const cxroi_dist *d = &sc->params[cxroi_sampler_params(sampler)[0]].dist;
         double lo, hi, worst = 0.0;
