@@ -91,6 +91,8 @@ struct cxroi_model_workspace {
     double *zeros;    /* W zeros: the column of an absent parameter */
     double *nans;     /* W NaNs: the column of an absent retention */
     double *cohorts;  /* Scratch: cohort sizes with the initiative [(H+1) W] */
+    double *young;    /* Scratch: the young cohorts' history h'_u (young()) [(H+1) W] */
+    double *young_sum, *young_clamps; /* Scratch: their survivors, clamps a year [W] */
     double *total;    /* Scratch: customers with the initiative [W] */
     double *discount; /* 1/(1+d)^t, t = 0..H, of the current baseline [(H+1) W] */
     double *effect;   /* Scratch: one effect's five changes times k [5 W] */
@@ -181,10 +183,11 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     w->width = width;
     /* Per segment: n, r_base, r_age, n_h, value_h, n_with, retained_with ((H+1) W
      * each), m, r_lo, r_hi, the five cached values and the four keys (W each). Shared: cohorts,
-     * discount, benefits ((H+1) W each); zeros, nans, total, seg_pv, seg_tv, step, m_with, a_with,
-     * tv, clamped (W each), effect (5 W), attr ((n_seg + 1) W) and benefit_pv (n_seg + 1). */
+     * young, discount, benefits ((H+1) W each); zeros, nans, total, seg_pv, seg_tv, step,
+     * m_with, a_with, tv, clamped, young_sum, young_clamps (W each), effect (5 W), attr
+     * ((n_seg + 1) W) and benefit_pv (n_seg + 1). */
     size_t per_seg = 7 * len * width + 12 * width;
-    size_t count = per_seg * n_seg + 3 * len * width + 15 * width + (n_seg + 1) * (width + 1);
+    size_t count = per_seg * n_seg + 4 * len * width + 17 * width + (n_seg + 1) * (width + 1);
     w->n_params = scenario->n_params;
     count += w->n_params;
     w->block = calloc(count, sizeof(double));
@@ -218,11 +221,12 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
             seg->cached_alpha[k] = seg->cached_beta[k] = seg->cached_d[k] = seg->key_alpha[k] = NAN;
         seg->key_tenure = seg->cached_tenure = NAN;
     }
-    double **rows[] = {&w->cohorts, &w->discount, &w->benefits};
+    double **rows[] = {&w->cohorts, &w->young, &w->discount, &w->benefits};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++, p += len * width)
         *rows[r] = p;
-    double **lanes[] = {&w->zeros, &w->nans,   &w->total,  &w->seg_pv, &w->seg_tv,
-                        &w->step,  &w->m_with, &w->a_with, &w->tv,     &w->clamped};
+    double **lanes[] = {&w->zeros,  &w->nans, &w->total,     &w->seg_pv,
+                        &w->seg_tv, &w->step, &w->m_with,    &w->a_with,
+                        &w->tv,     &w->clamped, &w->young_sum, &w->young_clamps};
     for (size_t r = 0; r < sizeof lanes / sizeof lanes[0]; r++, p += width)
         *lanes[r] = p;
     w->effect = p;
@@ -333,37 +337,44 @@ LANES_INLINE void baseline_constant(model_segment *seg, int horizon, size_t w, s
     memcpy(seg->n_h, n + (size_t)horizon * w, lanes * sizeof(double));
 }
 
-/* Baseline of an sBG segment, cohort by cohort. Ages (checked against reference r2):
- * the existing base has age `tenure` during year 1 (it has survived `tenure` renewals)
- * and retains r(tenure) at the end of year 1, r(tenure + 1) at the end of year 2, ...;
- * the acquisitions of year j join at the end of year j with age 0 and retain r(0) at
- * the end of year j + 1, r(1) at the end of year j + 2: during year t the cohort of
- * year j has age t - 1 - j. At H the base has age tenure + H and the cohort of year j
- * age H - j, the number of renewals each has survived. The initiative loop repeats
- * exactly these operations in this order, so an initiative without effects gives
- * N' = N bit for bit. */
+/* Baseline of an sBG segment. Ages (checked against reference r2): the existing base
+ * has age `tenure` during year 1 (it has survived `tenure` renewals) and retains
+ * r(tenure) at the end of year 1, r(tenure + 1) at the end of year 2, ...; the
+ * acquisitions of year j join at the end of year j with age 0 and retain r(0) at the
+ * end of year j + 1, r(1) at the end of year j + 2: during year t the cohort of year j
+ * has age t - 1 - j. At H the base has age tenure + H and the cohort of year j age
+ * H - j, the number of renewals each has survived.
+ *
+ * Every year's acquisitions are the same A, so the cohort of year j at t is the cohort
+ * of year 1 at t - j + 1: one cohort's history h_u = A r(0) ... r(u - 1) gives them all,
+ * and N_t = ((h_1 + h_2 + ... + h_(t-1)) + base_t) + A, the survivors summed from the
+ * youngest up, then the base, then the year's acquisitions. segment_flows() sums in this
+ * order too, so an initiative that leaves the rates and A alone gives N' = N bit for
+ * bit. n_h gets the cohorts at H: [0] the base, [j] h_(H-j). `c` is scratch (2 W). */
 LANES_INLINE void baseline_sbg(model_segment *seg, int horizon, size_t w, size_t lanes, double *c)
 {
-    double *restrict n = seg->n;
-    for (size_t k = 0; k < lanes; k++)
-        n[k] = c[k] = seg->customers[k];
+    double *restrict n = seg->n, *restrict nh = seg->n_h;
+    double *restrict base = c, *restrict survivors = c + w;
+    const double *restrict a = seg->acquisitions;
+    for (size_t k = 0; k < lanes; k++) {
+        n[k] = base[k] = seg->customers[k];
+        survivors[k] = 0.0;
+        nh[(size_t)horizon * w + k] = a[k]; /* h_0: the cohort of year H at H */
+    }
     for (int t = 1; t <= horizon; t++) {
+        if (t >= 2) { /* h_(t-1) = h_(t-2) r(t - 2), in n_h's row H - t + 1 */
+            double *restrict h = nh + (size_t)(horizon - t + 1) * w;
+            const double *restrict h_before = h + w;
+            const double *restrict ra = seg->r_age + (size_t)(t - 2) * w;
+            for (size_t k = 0; k < lanes; k++)
+                survivors[k] += h[k] = h_before[k] * ra[k];
+        }
         double *restrict total = n + (size_t)t * w;
         const double *restrict rb = seg->r_base + (size_t)t * w;
         for (size_t k = 0; k < lanes; k++)
-            total[k] = c[k] *= rb[k];
-        for (int j = 1; j < t; j++) {
-            double *restrict cj = c + (size_t)j * w;
-            const double *restrict ra = seg->r_age + (size_t)(t - 1 - j) * w;
-            for (size_t k = 0; k < lanes; k++)
-                total[k] += cj[k] *= ra[k];
-        }
-        double *restrict ct = c + (size_t)t * w;
-        const double *restrict a = seg->acquisitions;
-        for (size_t k = 0; k < lanes; k++)
-            total[k] += ct[k] = a[k];
+            total[k] = (survivors[k] + (base[k] *= rb[k])) + a[k];
     }
-    memcpy(seg->n_h, c, ((size_t)horizon + 1) * w * sizeof(double));
+    memcpy(nh, base, lanes * sizeof(double));
 }
 
 /* Retention rates r(a) of an sBG segment for every lane: the base's r(tenure + t - 1)
@@ -733,6 +744,53 @@ LANES_INLINE void year_increment(const model_segment *seg, const double *restric
     }
 }
 
+/*
+ * The first year from which the ramp stays at its last value (1 <= year <= H; 1 when
+ * H < 1). From then on every year's acquisitions A' and every year's change of the rates
+ * are the same, so the cohorts of that year and later ("young") follow one history:
+ * the cohort of year j at t is the cohort of year `steady` at t - j + steady.
+ */
+static int steady_year(const double *ramp_g, int horizon)
+{
+    int year = horizon < 1 ? 1 : horizon;
+    while (year > 1 && ramp_g[year - 1] == ramp_g[horizon])
+        year--;
+    return year;
+}
+
+/*
+ * Year t of the young cohorts of an sBG segment (those of years >= steady): the history
+ * of the first, h'_u = h'_(u-1) r'(u - 1) with h'_0 = A' (w->young's row u), grows by
+ * h'_(t - steady), and w->young_sum, the survivors h'_1 + ... + h'_(t - steady) summed
+ * from the youngest up, by it. Each young cohort survives the rate of its age, the one
+ * the first had at that age, so this year's clamped rates are the first's clamped rates
+ * at ages 0 .. t - 1 - steady: w->young_clamps counts them, and the lanes' counts grow
+ * by it, as if every cohort had been followed on its own.
+ */
+LANES_INLINE void young(const model_segment *seg, bool retention, const double *restrict step,
+                        int t, int steady, bool in_range, cxroi_model_workspace *w)
+{
+    if (t <= steady)
+        return;
+    size_t width = w->width, lanes = w->lanes, u = (size_t)(t - steady);
+    const double *restrict r = seg->r_age + (u - 1) * width;
+    const double *restrict before = w->young + (u - 1) * width;
+    double *restrict h = w->young + u * width;
+    double *restrict sum = w->young_sum, *restrict clamps = w->young_clamps;
+    if (!step) {
+        for (size_t k = 0; k < lanes; k++)
+            sum[k] += h[k] = before[k] * r[k];
+    } else if (in_range) {
+        for (size_t k = 0; k < lanes; k++)
+            sum[k] += h[k] = before[k] * rate_with(retention, r[k], step[k]);
+    } else {
+        for (size_t k = 0; k < lanes; k++)
+            sum[k] += h[k] = before[k] * clamp01(rate_with(retention, r[k], step[k]), &clamps[k]);
+    }
+    for (size_t k = 0; k < lanes; k++)
+        w->clamped[k] += clamps[k];
+}
+
 /* Adds sum_t (N'_{t-1} m'_t - N_{t-1} m) of one segment to the benefits of year t and
  * leaves in w->seg_tv the segment's terminal value (N'_H - N_H) * value at H (0 without
  * customer equity) and in w->seg_pv its own part, sum_t (N'_{t-1} m'_t - N_{t-1} m) /
@@ -751,11 +809,15 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
         n_with[k] = retained[k] = n[k];
         pv[k] = tv[k] = 0.0;
     }
-    double m_with_g = NAN;  /* the ramp w->m_with was computed for */
-    double *c = w->cohorts; /* sBG: the cohorts, as baseline_sbg() keeps them */
+    double m_with_g = NAN; /* the ramp w->m_with was computed for */
+    /* sBG: row 0 the base, row j the cohort of year j < `steady` (cohorts(), young()) */
+    double *c = w->cohorts;
+    int steady = seg->sbg ? steady_year(ramp_g, horizon) : 0;
     if (seg->sbg)
-        for (size_t k = 0; k < lanes; k++)
+        for (size_t k = 0; k < lanes; k++) {
             c[k] = n[k];
+            w->young_sum[k] = w->young_clamps[k] = 0.0;
+        }
     for (int t = 1; t <= horizon; t++) {
         size_t now = (size_t)t * width, before = now - width;
         double g = ramp_g[t];
@@ -780,19 +842,22 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
                 nw[k] = kept[k] + a_with[k];
             continue;
         }
-        /* Same cohort ages as baseline_sbg(), each rate changed by the effect. */
+        /* Same cohort ages and order of sums as baseline_sbg(), each rate changed by the
+         * effect: the young cohorts' survivors, then the others from the youngest up,
+         * then the base; then the year's acquisitions. */
         double *restrict total = retained + now;
         bool in_range = step && rates_in_range(e->has_retention, step, seg->r_lo, seg->r_hi, lanes);
-        survive(e->has_retention, step, seg->r_base + now, c, total, w->clamped, lanes);
-        memcpy(c, total, lanes * sizeof(double));
-        for (int j = 1; j < t; j++)
+        young(seg, e->has_retention, step, t, steady, in_range, w);
+        memcpy(total, w->young_sum, lanes * sizeof(double));
+        for (int j = (t < steady ? t : steady) - 1; j >= 1; j--)
             survive_add(e->has_retention, step, seg->r_age + (size_t)(t - 1 - j) * width,
                         c + (size_t)j * width, total, w->clamped, in_range, lanes);
-        double *restrict ct = c + now;
-        for (size_t k = 0; k < lanes; k++) {
-            ct[k] = a_with[k];
-            nw[k] = total[k] + ct[k];
-        }
+        survive_add(e->has_retention, step, seg->r_base + now, c, total, w->clamped, in_range,
+                    lanes);
+        if (t <= steady) /* the cohort of year t: kept apart, or the young ones' first */
+            memcpy(t < steady ? c + now : w->young, a_with, lanes * sizeof(double));
+        for (size_t k = 0; k < lanes; k++)
+            nw[k] = total[k] + a_with[k];
     }
     if (!equity)
         return;
@@ -806,7 +871,9 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
         return;
     }
     for (int j = 0; j <= horizon; j++) {
-        const double *restrict cj = c + (size_t)j * width;
+        /* the cohort of year j at H: kept apart, or the young ones' h'_(H-j) */
+        const double *restrict cj =
+            j < steady ? c + (size_t)j * width : w->young + (size_t)(horizon - j) * width;
         const double *restrict nh = seg->n_h + (size_t)j * width;
         const double *restrict v = seg->value_h + (size_t)j * width;
         for (size_t k = 0; k < lanes; k++) {

@@ -478,11 +478,11 @@ static double bytes_peak(const cxroi_scenario *sc, double n, double threads)
     double stats =
         st * (2 * n * d + kept * (2 * sizeof(cxroi_order_item) + d)) + uncertain * kept * d;
     /* Per worker: a block of sampled values and the model's workspace of
-     * CXROI_SIM_LANES lanes (seven H+1 rows and twelve single rows per segment; three H+1
-     * rows, fifteen single rows and the attribution shared). */
+     * CXROI_SIM_LANES lanes (seven H+1 rows and twelve single rows per segment; four H+1
+     * rows, seventeen single rows and the attribution shared). */
     double lanes = CXROI_SIM_LANES;
     double workers = t * ((double)sc->n_params * CXROI_SIM_BLOCK * d +
-                          ((7 * len + 12) * ns + 3 * len + 15 + ns + 1) * lanes * d);
+                          ((7 * len + 12) * ns + 4 * len + 17 + ns + 1) * lanes * d);
     return stored + stats + workers;
 }
 

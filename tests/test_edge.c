@@ -283,6 +283,91 @@ static void test_edge_churn_clamped(void **state)
 /* ------------------------------------------------------------------------------------ */
 /* Discount rate */
 
+/* sBG retention r(a) = (beta + a) / (alpha + beta + a) of a customer of age a. */
+static double sbg_rate(double alpha, double beta, double age)
+{
+    return (beta + age) / (alpha + beta + age);
+}
+
+/* Customers at t of an sBG segment followed cohort by cohort, the definition: the base
+ * (age tenure during year 1) and the acquisitions A (1 + dAcq g_j) of each year j (age
+ * 0 during year j + 1), each surviving in year s the rate of its age plus dRet g_s,
+ * clamped to [0, 1]; *clamps counts the clamped rates. */
+static double sbg_customers(int t, double n0, double a, double alpha, double beta, int tenure,
+                            double d_ret, double d_acq, const double *g, long *clamps)
+{
+    double total = 0.0;
+    for (int j = 0; j <= t; j++) {
+        double c = j == 0 ? n0 : a * (1.0 + d_acq * g[j]);
+        for (int s = j + 1; s <= t; s++) {
+            double age = j == 0 ? tenure + s - 1 : s - 1 - j;
+            double rate = sbg_rate(alpha, beta, age) + d_ret * g[s];
+            if (rate > 1.0 || rate < 0.0) {
+                rate = rate > 1.0 ? 1.0 : 0.0;
+                ++*clamps;
+            }
+            c *= rate;
+        }
+        total += c;
+    }
+    return total;
+}
+
+/* An sBG segment with acquisitions and a ramp (start 1, 2 years: g = 0, 0.5, 1, 1, ...):
+ * a retention effect of +0.0815 pushes the rates of ages 5 and older past 1 once the
+ * ramp is complete (r(5) = 14.7 / 16 = 0.91875), for the base (tenure 2) and for the
+ * cohorts acquired before and after the ramp. NPV and clamp count against the cohorts
+ * followed one by one: the model follows one young cohort for all those acquired once
+ * the ramp is complete, which must count every clamp and lose no customer. */
+static void test_edge_sbg_cohorts_clamped(void **state)
+{
+    (void)state;
+    const int h = 11, tenure = 2;
+    const double n0 = 25310, a = 4170, alpha = 1.3, beta = 9.7, d = 0.0735, d_ret = 0.0815;
+    const double d_acq = 0.0433, upfront = 1.5e5, m = M_CONTRIB;
+    const char *text = yaml("cxroi: 1\n"
+                            "name: Edge sBG\n"
+                            "currency: EUR\n"
+                            "horizon: %d\n"
+                            "discount_rate: %.17g\n"
+                            "segments:\n"
+                            "  - {id: mass, customers: %.17g, revenue_per_customer: 287.5,"
+                            " margin: 0.36, cost_to_serve: 12.25, acquisitions_per_year: %.17g,"
+                            " retention_curve: {sbg: {alpha: %.17g, beta: %.17g}, tenure: %d}}\n"
+                            "initiatives:\n"
+                            "  - id: a\n"
+                            "    start: 1\n"
+                            "    ramp_years: 2\n"
+                            "    costs: {upfront: %.17g}\n"
+                            "    effects:\n"
+                            "      mass: {retention: %.17g, acquisitions: %.17g}\n",
+                            h, d, n0, a, alpha, beta, tenure, upfront, d_ret, d_acq);
+    double g[12] = {0.0, 0.0, 0.5};
+    for (int t = 3; t <= h; t++)
+        g[t] = 1.0;
+    long unused = 0, none = 0;
+    double npv = -upfront / (1.0 + d);
+    for (int t = 1; t <= h; t++) {
+        double with = sbg_customers(t - 1, n0, a, alpha, beta, tenure, d_ret, d_acq, g, &unused);
+        double base = sbg_customers(t - 1, n0, a, alpha, beta, tenure, 0.0, 0.0, g, &none);
+        npv += (with - base) * m / pow(1.0 + d, t);
+    }
+    assert_int_equal(none, 0);
+    /* The clamps of years 1..H, each cohort-year once (the model's year loop runs to H
+     * for the customers at H). */
+    long clamps = 0;
+    sbg_customers(h, n0, a, alpha, beta, tenure, d_ret, d_acq, g, &clamps);
+    assert_true(clamps > 10); /* the case clamps in many cohort-years */
+
+    edge_run r;
+    const cxroi_metrics *got = run_ok(text, true, &r);
+    assert_rel(got->npv, npv, 1e-12);
+    assert_int_equal(r.analysis->clamped, (size_t)clamps);
+    /* Fixed inputs: every one of the 2000 iterations clamps the same rates. */
+    assert_int_equal(r.analysis->simulation->clamped, (size_t)clamps * 2000);
+    run_free(&r);
+}
+
 /* d = 0: NPV is the plain sum of the flows; the closed form with 1 + d = 1. */
 static void test_edge_discount_zero(void **state)
 {
@@ -804,6 +889,7 @@ int main(void)
         cmocka_unit_test(test_edge_retention_one),
         cmocka_unit_test(test_edge_retention_zero),
         cmocka_unit_test(test_edge_churn_clamped),
+        cmocka_unit_test(test_edge_sbg_cohorts_clamped),
         cmocka_unit_test(test_edge_discount_zero),
         cmocka_unit_test(test_edge_discount_near_minus_one),
         cmocka_unit_test(test_edge_discount_near_minus_one_customer_equity),
