@@ -605,6 +605,51 @@ static double quantile_at_end(const cxroi_dist *d, double p, double lo, double h
     return p == 0.0 ? lo : hi;
 }
 
+/* Quantiles of any kind, each on its own. */
+static void quantiles_one_by_one(const cxroi_dist *d, const double *p, double *x, size_t n,
+                                 double lo, double hi)
+{
+    bool fixed = d->kind == CXROI_DIST_FIXED;
+    for (size_t k = 0; k < n; k++) {
+        double pk = p[k];
+        x[k] = pk > 0.0 && pk < 1.0 && !fixed ? quantile_inside(d, pk, lo, hi)
+                                              : quantile_at_end(d, pk, lo, hi);
+    }
+}
+
+/* Discrete lists this long or shorter are drawn by discrete_batch(). */
+#define DISCRETE_BATCH_MAX 32
+
+/*
+ * discrete_quantile() of sorted values for a batch, without its branches: the outcomes
+ * that can be drawn (probability > 0) with their thresholds c_i + CUMULATIVE_SLACK
+ * (c_i the cumulative probability, non-decreasing), then for each p the first outcome
+ * whose threshold reaches p, the one after as many thresholds as lie below p.
+ */
+static void discrete_batch(const cxroi_dist *d, const double *p, double *x, size_t n, double lo,
+                           double hi)
+{
+    double value[DISCRETE_BATCH_MAX], reach[DISCRETE_BATCH_MAX];
+    size_t m = 0;
+    double c = 0.0;
+    for (size_t i = 0; i < d->n_values; i++) {
+        c += d->probs[i];
+        if (d->probs[i] > 0) {
+            value[m] = d->values[i];
+            reach[m++] = c + CUMULATIVE_SLACK;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        double pk = p[k];
+        size_t below = 0;
+        for (size_t i = 0; i < m; i++)
+            below += reach[i] < pk;
+        double inside = below < m ? value[below] : hi;
+        double end = pk == 0.0 ? lo : pk == 1.0 ? hi : NAN;
+        x[k] = pk > 0.0 && pk < 1.0 ? inside : end;
+    }
+}
+
 CXROI_CLONES void cxroi_dist_quantiles(const cxroi_dist *d, const double *p, double *x,
                                        size_t n)
 {
@@ -612,7 +657,6 @@ CXROI_CLONES void cxroi_dist_quantiles(const cxroi_dist *d, const double *p, dou
     cxroi_dist_support(d, &lo, &hi);
     /* Kind by kind, the closed forms the sampler draws most as plain loops. x may be p:
      * each element is read before it is written. */
-    bool fixed = d->kind == CXROI_DIST_FIXED;
     switch (d->kind) {
     /* The closed forms as selects over the whole batch (the ends of quantile_at_end()
      * written out), which vectorise. */
@@ -634,12 +678,14 @@ CXROI_CLONES void cxroi_dist_quantiles(const cxroi_dist *d, const double *p, dou
         }
         break;
     }
+    case CXROI_DIST_DISCRETE:
+        if (d->n_values <= DISCRETE_BATCH_MAX && discrete_sorted(d))
+            discrete_batch(d, p, x, n, lo, hi);
+        else /* unsorted or long lists: one search per draw */
+            quantiles_one_by_one(d, p, x, n, lo, hi);
+        break;
     default:
-        for (size_t k = 0; k < n; k++) {
-            double pk = p[k];
-            x[k] = pk > 0.0 && pk < 1.0 && !fixed ? quantile_inside(d, pk, lo, hi)
-                                                  : quantile_at_end(d, pk, lo, hi);
-        }
+        quantiles_one_by_one(d, p, x, n, lo, hi);
         break;
     }
 }

@@ -490,9 +490,15 @@ CXROI_CLONES static void frontier_tile(void *arg, size_t tile_index, size_t work
     double tile[FRONTIER_TILE];
     for (size_t j = 0; j < P->n_frontier; j++) {
         const bool *funded = P->frontier[j].funded;
-        for (size_t k = 0; k < len; k++)
-            tile[k] = 0.0;
-        for (size_t i = 0; i < ni; i++) {
+        size_t i = 0;
+        while (i < ni && !funded[i])
+            i++;
+        if (i == ni) /* funds nothing: NPV 0, never positive */
+            continue;
+        /* The first member's NPVs as they are: 0 + x = x, but for the sign of a zero,
+         * which no comparison with 0 sees. */
+        memcpy(tile, sim->npv + i * cap + t0, len * sizeof(double));
+        for (i++; i < ni; i++) {
             if (!funded[i])
                 continue;
             const double *npv = sim->npv + i * cap + t0;

@@ -1,4 +1,9 @@
 /* Sampling of uncertain inputs: Monte Carlo, Latin hypercube, Gaussian-copula ranks. */
+
+/* GSL's inline versions of gsl_rng_uniform_pos() and friends (its documented
+ * HAVE_INLINE switch): a draw then costs one call of the generator, not two. */
+#define HAVE_INLINE 1
+
 #include "sampler_internal.h"
 
 #include <math.h>

@@ -585,6 +585,32 @@ static void test_dist_discrete_moments_and_quantile_steps(void **state)
     assert_true(cxroi_dist_quantile(&z2, 0.0) == 10);
     assert_true(cxroi_dist_quantile(&z, 0.6) == 10);
     assert_true(cxroi_dist_quantile(&z, 0.61) == 20);
+
+    /* A batch of a sorted list (drawn without a search) against the same law unsorted
+     * (searched draw by draw), on a grid through every step and at the steps +- 1e-12. */
+    double bv[] = {-3.5, -1, 0, 2.25, 7, 11};
+    double bp[] = {0.1375, 0.2, 0, 0.4125, 0.15, 0.1};
+    double sv[] = {7, 0, -3.5, 11, 2.25, -1};
+    double sp[] = {0.15, 0, 0.1375, 0.1, 0.4125, 0.2};
+    cxroi_dist b = make_discrete(bv, bp, 6), bs = make_discrete(sv, sp, 6);
+    assert_valid(&b);
+    assert_valid(&bs);
+    enum { NB = 4000 };
+    double pb[NB], xb[NB];
+    for (size_t i = 0; i < NB - 10; i++)
+        pb[i] = (double)i / (NB - 11);
+    const double steps[] = {0.1375, 0.3375, 0.75, 0.9};
+    for (size_t i = 0; i < 4; i++) {
+        pb[NB - 10 + 2 * i] = steps[i] + 1.5e-12;
+        pb[NB - 9 + 2 * i] = steps[i] - 1.5e-12;
+    }
+    pb[NB - 2] = NAN;
+    pb[NB - 1] = 1.0;
+    cxroi_dist_quantiles(&b, pb, xb, NB);
+    for (size_t i = 0; i < NB - 2; i++)
+        assert_true(xb[i] == cxroi_dist_quantile(&bs, pb[i]));
+    assert_true(isnan(xb[NB - 2]));
+    assert_true(xb[NB - 1] == 11);
 }
 
 static void test_dist_degenerate_is_not_uncertain(void **state)
