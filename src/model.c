@@ -810,7 +810,7 @@ LANES_INLINE void segment_flows(const double *ramp_g, model_segment *seg, const 
         pv[k] = tv[k] = 0.0;
     }
     double m_with_g = NAN; /* the ramp w->m_with was computed for */
-    /* sBG: row 0 the base, row j the cohort of year j < `steady` (cohorts(), young()) */
+    /* sBG: row 0 the base, row j the cohort of year j < `steady`; later ones: young() */
     double *c = w->cohorts;
     int steady = seg->sbg ? steady_year(ramp_g, horizon) : 0;
     if (seg->sbg)

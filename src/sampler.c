@@ -100,7 +100,8 @@ static double clamp(double x, double lo, double hi)
 static inline double table_value(const uinput *in, double z)
 {
     /* Without branches on the data: t is clamped to the table (a NaN score to its
-     * start); at the top end u = 1 gives the last node's value. */
+     * start); at the top end u = 1 gives the last node's value, up to rounding (the
+     * draw is clamped to the input's range anyway). */
     double t = (z + TABLE_Z) * ((double)(TABLE_NODES - 1) / (2.0 * TABLE_Z));
     t = t > 0.0 ? t : 0.0;
     t = t < (double)(TABLE_NODES - 1) ? t : (double)(TABLE_NODES - 1);

@@ -814,9 +814,9 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
     *out = NULL;
     if (!sc || !opt || opt->iterations == 0)
         return CXROI_ERROR_ARGUMENT;
-    /* The blocks need no more threads than there are blocks; the quantile tables, built
-     * before them, use every thread asked for. */
-    unsigned asked = opt->threads ? opt->threads : online_cores(), threads = asked;
+    /* No more threads than there are blocks: the memory check counts these, and the
+     * quantile tables are built on them too. */
+    unsigned threads = opt->threads ? opt->threads : online_cores();
     size_t n_blocks = (opt->iterations + CXROI_SIM_BLOCK - 1) / CXROI_SIM_BLOCK;
     if (threads > n_blocks)
         threads = (unsigned)n_blocks;
@@ -824,7 +824,7 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
     if (err != CXROI_OK)
         return err;
     cxroi_sampler *sampler = NULL;
-    err = cxroi_sampler_new(sc, opt->sampling, asked, diag, &sampler);
+    err = cxroi_sampler_new(sc, opt->sampling, threads, diag, &sampler);
     if (err != CXROI_OK)
         return err;
     cxroi_simulation *sim = calloc(1, sizeof *sim);
