@@ -69,6 +69,10 @@ typedef struct loader {
     /* A segment or initiative entry was dropped before its id was known: references to
      * unknown ids may well mean it, so they add no second error. */
     bool lost_segment, lost_initiative;
+    /* An included file could not be read or parsed: whatever it defines (segments,
+     * touchpoints, initiatives, inputs) is unknown, so references to unknown names add
+     * no second error; the include's own error says what to fix. */
+    bool lost_include;
     /* Survival points read so far, against MAX_SURVIVAL_TOTAL. */
     size_t survival_points;
 } loader;
@@ -1467,6 +1471,8 @@ static void unknown_reference(loader *L, const cxroi_ynode *node, const char *pa
                               const char *what, const char *name, char *const *known, size_t n,
                               const char *fix)
 {
+    if (L->lost_include)
+        return; /* probably defined in the file that could not be loaded */
     const char *hint = cxroi_suggest(name, (const char *const *)known, n);
     if (hint)
         error_at(L, node, "%s: unknown %s '%s'; did you mean '%s'?", path, what, name, hint);
@@ -1976,6 +1982,8 @@ static size_t correlation_param(loader *L, const cxroi_ynode *node, const char *
     for (size_t i = 0; p == CXROI_NONE && i < L->n_failed; i++)
         if (strcmp(L->failed[i], node->value) == 0)
             return CXROI_NONE; /* already reported where it is defined */
+    if (p == CXROI_NONE && L->lost_include)
+        return CXROI_NONE; /* probably an input of the file that could not be loaded */
     if (p == CXROI_NONE) {
         const char *best = suggest_path(sc, node->value);
         if (best)
@@ -2396,6 +2404,7 @@ static void read_includes(loader *L, const cxroi_ynode *node, const char *base_d
                 why += 13;
             error_at(L, item, "%s: cannot read the included file '%s': %s", ip, full, why);
             cxroi_diag_free(probe);
+            L->lost_include = true;
             continue;
         }
         /* Syntax errors of the included file are reported where they are. */
@@ -2407,8 +2416,10 @@ static void read_includes(loader *L, const cxroi_ynode *node, const char *base_d
         cxroi_diag_free(probe);
         if (e == CXROI_ERROR_NOMEM)
             L->nomem = true;
-        if (e != CXROI_OK)
+        if (e != CXROI_OK) {
+            L->lost_include = true;
             continue;
+        }
         L->files[L->n_files].doc = doc;
         L->files[L->n_files].name = name;
         L->files[L->n_files].is_top = false;
