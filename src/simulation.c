@@ -33,11 +33,7 @@ typedef struct shared {
     const cxroi_scenario *sc;
     const cxroi_sampler *sampler;
     cxroi_simulation *sim;
-    uint64_t seed;
-    size_t block_end; /* blocks [.., block_end) belong to this round */
-    atomic_size_t next_block;
     atomic_size_t done; /* iterations finished in this run */
-    atomic_size_t clamped;
     pthread_mutex_t lock;
     cxroi_error error; /* the error of the earliest failing iteration */
     size_t error_iteration;
@@ -51,10 +47,8 @@ typedef struct shared {
 
 typedef struct worker {
     shared *sh;
-    const cxroi_sim_options *report; /* set on the calling thread's worker when it works alone */
     cxroi_sampler_workspace *sws;
     cxroi_model_workspace *mws; /* CXROI_SIM_LANES lanes */
-    pthread_t thread;
 } worker;
 
 static void record_error(shared *sh, cxroi_error e, size_t iteration)
@@ -111,7 +105,7 @@ static void run_block(worker *w, size_t block)
     size_t n = sim->iterations_cap - first;
     if (n > CXROI_SIM_BLOCK)
         n = CXROI_SIM_BLOCK;
-    const double *values = cxroi_sampler_fill_block(sh->sampler, w->sws, sh->seed, block, n);
+    const double *values = cxroi_sampler_fill_block(sh->sampler, w->sws, sh->sim->seed, block, n);
     double *acc = sh->block_pv + block * sh->n_slots;
     memset(acc, 0, sh->n_slots * sizeof(double));
     for (size_t k0 = 0; k0 < n; k0 += CXROI_SIM_LANES) {
@@ -136,20 +130,6 @@ static void run_block(worker *w, size_t block)
     atomic_fetch_add(&sh->done, n);
 }
 
-static void *work(void *arg)
-{
-    worker *w = arg;
-    for (;;) {
-        size_t b = atomic_fetch_add(&w->sh->next_block, 1);
-        if (b >= w->sh->block_end)
-            break;
-        run_block(w, b);
-        if (w->report && w->report->progress)
-            w->report->progress(w->report->progress_context, atomic_load(&w->sh->done),
-                                w->sh->sim->iterations_cap);
-    }
-    return NULL;
-}
 
 static unsigned online_cores(void)
 {
@@ -340,30 +320,45 @@ static bool precise_enough(const cxroi_simulation *sim, size_t n, double precisi
     return true;
 }
 
-/* Run blocks [from, to) on the workers; report progress from this thread meanwhile. */
+/* A round of blocks on the pool: every thread computes; the calling one (worker 0) also
+ * reports progress, at most every PROGRESS_TICK seconds. */
+#define PROGRESS_TICK 0.1
+
+typedef struct round_ctx {
+    shared *sh;
+    worker *workers;
+    size_t from;
+    const cxroi_sim_options *opt;
+    struct timespec reported; /* when worker 0 last reported */
+} round_ctx;
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + 1e-9 * (double)(b->tv_nsec - a->tv_nsec);
+}
+
+static void round_block(void *arg, size_t k, size_t worker_id)
+{
+    round_ctx *c = arg;
+    run_block(&c->workers[worker_id], c->from + k);
+    if (worker_id != 0 || !c->opt->progress)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (seconds_between(&c->reported, &now) < PROGRESS_TICK)
+        return;
+    c->reported = now;
+    c->opt->progress(c->opt->progress_context, atomic_load(&c->sh->done),
+                     c->sh->sim->iterations_cap);
+}
+
+/* Run blocks [from, to) on the workers, then report the progress made. */
 static cxroi_error run_round(shared *sh, worker *workers, unsigned threads, size_t from, size_t to,
                              const cxroi_sim_options *opt)
 {
-    sh->block_end = to;
-    atomic_store(&sh->next_block, from);
-    unsigned started = 0;
-    for (unsigned t = 1; t < threads; t++) {
-        if (pthread_create(&workers[t].thread, NULL, work, &workers[t]) != 0)
-            break;
-        started++;
-    }
-    if (opt->progress && started > 0) {
-        /* The calling thread watches while the others work, then joins in. */
-        struct timespec tick = {0, 100 * 1000 * 1000};
-        while (atomic_load(&sh->next_block) < to && sh->error == CXROI_OK) {
-            opt->progress(opt->progress_context, atomic_load(&sh->done), sh->sim->iterations_cap);
-            nanosleep(&tick, NULL);
-        }
-    }
-    workers[0].report = started == 0 ? opt : NULL;
-    work(&workers[0]);
-    for (unsigned t = 1; t <= started; t++)
-        pthread_join(workers[t].thread, NULL);
+    round_ctx c = {sh, workers, from, opt, {0, 0}};
+    clock_gettime(CLOCK_MONOTONIC, &c.reported);
+    cxroi_pool_for(threads, to - from, round_block, &c);
     if (opt->progress)
         opt->progress(opt->progress_context, atomic_load(&sh->done), sh->sim->iterations_cap);
     return sh->error;
@@ -871,7 +866,6 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
     sh.sc = sc;
     sh.sampler = sampler;
     sh.sim = sim;
-    sh.seed = opt->seed;
     for (unsigned t = 0; t < threads; t++) {
         workers[t].sh = &sh;
         workers[t].sws = cxroi_sampler_workspace_alloc(sampler);
