@@ -137,21 +137,39 @@ static unsigned online_cores(void)
     return n > 0 ? (unsigned)n : 1u;
 }
 
-size_t cxroi_simulation_memory(const cxroi_scenario *sc, size_t iterations)
+static double uncertain_inputs(const cxroi_scenario *sc)
 {
-    size_t uncertain = 0;
+    double uncertain = 0.0;
     for (size_t p = 0; p < sc->n_params; p++)
         uncertain += cxroi_dist_is_uncertain(&sc->params[p].dist);
-    size_t kept = iterations < CXROI_SIM_KEPT_INPUTS ? iterations : CXROI_SIM_KEPT_INPUTS;
-    /* NPV and PV costs per initiative and iteration, one sorted copy for the statistics,
-     * the kept inputs, and the benefit attribution (per block and its means). */
-    size_t slots = sc->n_initiatives;
+    return uncertain;
+}
+
+/* Bytes the results keep for n iterations: NPV and PV costs per initiative and
+ * iteration, the kept inputs, the per-block benefit sums and their means. In doubles, so
+ * that no product of counts can wrap around. */
+static double stored_bytes(const cxroi_scenario *sc, double n)
+{
+    double slots = (double)sc->n_initiatives;
     for (size_t i = 0; i < sc->n_initiatives; i++)
-        slots += sc->initiatives[i].n_effects;
-    size_t blocks = (iterations + CXROI_SIM_BLOCK - 1) / CXROI_SIM_BLOCK;
-    return (2 * sc->n_initiatives + 1) * iterations * sizeof(double) +
-           uncertain * kept * sizeof(double) + slots * blocks * sizeof(double) +
-           sc->n_initiatives * (sc->n_segments + 1) * sizeof(double);
+        slots += (double)sc->initiatives[i].n_effects;
+    double kept = n < CXROI_SIM_KEPT_INPUTS ? n : CXROI_SIM_KEPT_INPUTS;
+    double blocks = ceil(n / CXROI_SIM_BLOCK), ni = (double)sc->n_initiatives;
+    double d = sizeof(double), ns = (double)sc->n_segments;
+    return 2 * ni * n * d + uncertain_inputs(sc) * kept * d + slots * blocks * d +
+           ni * (ns + 1) * d;
+}
+
+static size_t to_size(double bytes)
+{
+    return bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
+}
+
+size_t cxroi_simulation_memory(const cxroi_scenario *sc, size_t iterations)
+{
+    /* The stored samples and one sorted copy for the statistics. */
+    double n = (double)iterations;
+    return to_size(stored_bytes(sc, n) + n * sizeof(double));
 }
 
 const char *cxroi_simulation_generator(void)
@@ -372,16 +390,16 @@ static cxroi_error tornado(const cxroi_scenario *sc, cxroi_simulation *sim)
     double *buf = malloc(3 * h * sizeof(double));
     double *npv =
         malloc(2 * (nu ? nu : 1) * (sc->n_initiatives ? sc->n_initiatives : 1) * sizeof(double));
+    double *ends = malloc(2 * (nu ? nu : 1) * sizeof(double)); /* each input's P10, P90 */
     cxroi_model_workspace *ws = cxroi_model_workspace_alloc(sc);
     cxroi_error err = CXROI_ERROR_NOMEM;
-    if (!values || !buf || !npv || !ws)
+    if (!values || !buf || !npv || !ends || !ws)
         goto done;
     cxroi_flows flows = {buf, buf + h, buf + 2 * h, 0.0};
     cxroi_scenario_base_values(sc, values);
-    double lohi[2];
     for (size_t j = 0; j < nu; j++) {
         size_t p = sim->uncertain[j];
-        double base = values[p];
+        double base = values[p], *lohi = ends + 2 * j;
         lohi[0] = cxroi_dist_quantile(&sc->params[p].dist, 0.10);
         lohi[1] = cxroi_dist_quantile(&sc->params[p].dist, 0.90);
         for (int end = 0; end < 2; end++) {
@@ -412,12 +430,7 @@ static cxroi_error tornado(const cxroi_scenario *sc, cxroi_simulation *sim)
             /* An input that does not move this initiative's NPV has no bar. */
             if (!(swing > 1e-9 * (fabs(lo) + fabs(hi))) || swing == 0.0)
                 continue;
-            size_t p = sim->uncertain[j];
-            cxroi_tornado_bar bar = {p,
-                                     cxroi_dist_quantile(&sc->params[p].dist, 0.10),
-                                     cxroi_dist_quantile(&sc->params[p].dist, 0.90),
-                                     lo,
-                                     hi,
+            cxroi_tornado_bar bar = {sim->uncertain[j], ends[2 * j], ends[2 * j + 1], lo, hi,
                                      swing};
             /* Insertion by swing, largest first; ties keep parameter order. */
             size_t k = r->n_tornado;
@@ -434,6 +447,7 @@ done:
     free(values);
     free(buf);
     free(npv);
+    free(ends);
     cxroi_model_workspace_free(ws);
     return err;
 }
@@ -454,19 +468,12 @@ done:
 
 static double bytes_peak(const cxroi_scenario *sc, double n, double threads)
 {
-    double uncertain = 0.0, slots = (double)sc->n_initiatives;
-    for (size_t p = 0; p < sc->n_params; p++)
-        uncertain += cxroi_dist_is_uncertain(&sc->params[p].dist);
-    for (size_t i = 0; i < sc->n_initiatives; i++)
-        slots += (double)sc->initiatives[i].n_effects;
+    double uncertain = uncertain_inputs(sc);
     double kept = n < CXROI_SIM_KEPT_INPUTS ? n : CXROI_SIM_KEPT_INPUTS;
-    double blocks = ceil(n / CXROI_SIM_BLOCK), ni = (double)sc->n_initiatives;
     double t = threads < 1 ? 1 : threads;
     double st = t < STATS_MAX_THREADS ? t : STATS_MAX_THREADS;
     double d = sizeof(double), len = (double)sc->horizon + 1, ns = (double)sc->n_segments;
-    /* Kept by the results: NPV and PV costs per initiative and iteration, the kept
-     * inputs, the per-block benefit sums and their means. */
-    double stored = 2 * ni * n * d + uncertain * kept * d + slots * blocks * d + ni * (ns + 1) * d;
+    double stored = stored_bytes(sc, n);
     /* The statistics: per thread two n-long copies (percentiles, ROI) and the ranks of
      * the kept iterations; shared, the ranks of every kept input. The portfolio's two
      * n-long sums come after and fit in the same room. */
@@ -484,8 +491,7 @@ static double bytes_peak(const cxroi_scenario *sc, double n, double threads)
 size_t cxroi_simulation_memory_peak(const cxroi_scenario *scenario, size_t iterations,
                                     unsigned threads)
 {
-    double b = bytes_peak(scenario, (double)iterations, (double)threads);
-    return b >= (double)SIZE_MAX ? SIZE_MAX : (size_t)b;
+    return to_size(bytes_peak(scenario, (double)iterations, (double)threads));
 }
 
 /* Linux's estimate of the memory that can be allocated without swapping (free pages plus
