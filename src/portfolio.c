@@ -74,15 +74,36 @@ static size_t count_losses(const cxroi_portfolio_problem *p, const bool *set, si
     return losses;
 }
 
+/* Expected NPV of a set (initiatives' values added in index order) and, when cost is
+ * not NULL, its upfront cost. */
+static double set_value(const cxroi_portfolio_problem *p, const bool *set, double *cost)
+{
+    double v = 0.0, c = 0.0;
+    for (size_t i = 0; i < p->n; i++)
+        if (set[i]) {
+            v += p->npv_expected[i];
+            c += p->upfront[i];
+        }
+    if (cost)
+        *cost = c;
+    return v;
+}
+
+/* `set` is the best so far, worth `value`. */
+static void keep_best(solver *S, const bool *set, double value)
+{
+    memcpy(S->best, set, S->p->n * sizeof(bool));
+    S->best_value = value;
+    S->have_best = true;
+}
+
 /* The current set improves on the best: keep it if it meets the loss constraint. */
 static void consider(solver *S, double value)
 {
     if (S->loss &&
         count_losses(S->p, S->in, S->max_losses, S->members, &S->work) > S->max_losses)
         return;
-    memcpy(S->best, S->in, S->p->n * sizeof(bool));
-    S->best_value = value;
-    S->have_best = true;
+    keep_best(S, S->in, value);
 }
 
 /* Upper bound on the value of any set below this node: the fractional knapsack over the
@@ -161,11 +182,8 @@ static void greedy_start(solver *S, double value, double cost, bool keep_feasibl
         value += p->npv_expected[i];
         cost += p->upfront[i];
         added++;
-        if (ok && (!S->have_best || value > S->best_value)) {
-            memcpy(S->best, S->in, p->n * sizeof(bool));
-            S->best_value = value;
-            S->have_best = true;
-        }
+        if (ok && (!S->have_best || value > S->best_value))
+            keep_best(S, S->in, value);
     }
     /* Repair the full pass: while it breaks the loss limit, drop the initiative whose
      * removal leaves the fewest losses (within half the work limit). */
@@ -177,11 +195,8 @@ static void greedy_start(solver *S, double value, double cost, bool keep_feasibl
         while (left > 0 && S->work < 0.5 * S->max_work) {
             size_t losses = count_losses(p, S->in, S->max_losses, S->members, &S->work);
             if (losses <= S->max_losses) {
-                if (!S->have_best || value > S->best_value) {
-                    memcpy(S->best, S->in, p->n * sizeof(bool));
-                    S->best_value = value;
-                    S->have_best = true;
-                }
+                if (!S->have_best || value > S->best_value)
+                    keep_best(S, S->in, value);
                 break;
             }
             size_t drop = p->n, fewest = SIZE_MAX;
@@ -400,13 +415,8 @@ cxroi_error cxroi_portfolio_select(const cxroi_portfolio_problem *problem, const
     }
     /* A known feasible set (the previous frontier point) raises the bar at once. */
     if (start) {
-        double sv = 0.0, sc = 0.0;
+        double sc, sv = set_value(p, start, &sc);
         bool ok = true;
-        for (size_t i = 0; i < n; i++)
-            if (start[i]) {
-                sv += p->npv_expected[i];
-                sc += p->upfront[i];
-            }
         for (size_t j = 0; j < p->n_must_fund; j++)
             ok &= start[p->must_fund[j]];
         /* exclusivity of the start set */
@@ -415,11 +425,8 @@ cxroi_error cxroi_portfolio_select(const cxroi_portfolio_problem *problem, const
                 ok &= !start[S.adj[a]];
         if (ok && sc <= S.cap && (!S.have_best || sv > S.best_value) &&
             (!S.loss ||
-             count_losses(p, start, S.max_losses, S.members, &S.work) <= S.max_losses)) {
-            memcpy(S.best, start, n * sizeof(bool));
-            S.best_value = sv;
-            S.have_best = true;
-        }
+             count_losses(p, start, S.max_losses, S.members, &S.work) <= S.max_losses))
+            keep_best(&S, start, sv);
     }
     search(&S, 0, value, cost);
     out->work = S.work;
@@ -606,18 +613,6 @@ static bool same_set(const bool *a, const bool *b, size_t n)
     return memcmp(a, b, n * sizeof(bool)) == 0;
 }
 
-static double set_value(const cxroi_portfolio_problem *p, const bool *set, double *cost)
-{
-    double v = 0.0, c = 0.0;
-    for (size_t i = 0; i < p->n; i++)
-        if (set[i]) {
-            v += p->npv_expected[i];
-            c += p->upfront[i];
-        }
-    if (cost)
-        *cost = c;
-    return v;
-}
 
 /* The optimal set at each frontier budget, each search started from the previous
  * point's set (feasible at any larger budget), so the expected NPV cannot fall. */
@@ -635,7 +630,7 @@ static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxr
         goto done;
     size_t count = frontier_budgets(base, levels, tmp);
     bool have_prev = false;
-    double prev_value = -INFINITY;
+    double prev_value = -INFINITY, prev_cost = 0.0;
     /* One more search's worth of work, shared out over the points still to do. */
     double remaining = CXROI_PORTFOLIO_MAX_WORK;
     for (size_t j = 0; j < count; j++) {
@@ -651,12 +646,13 @@ static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxr
         if (!sel.feasible)
             continue; /* below the must-fund spend, or nothing meets the loss limit */
         *all_optimal &= sel.optimal;
-        double value = set_value(base, set, NULL);
+        double cost, value = set_value(base, set, &cost);
         /* Two sets within a rounding of each other may compare differently in another
          * summation order: never report a step down. */
         if (have_prev && value < prev_value) {
             memcpy(set, prev, n * sizeof(bool));
             value = prev_value;
+            cost = prev_cost;
         }
         bool last = j + 1 == count;
         if (have_prev && same_set(set, prev, n) && !last)
@@ -670,13 +666,15 @@ static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxr
         P->n_frontier++;
         memcpy(pt->funded, set, n * sizeof(bool));
         pt->budget = levels[j];
-        pt->npv_mean = set_value(base, set, &pt->upfront);
+        pt->npv_mean = value;
+        pt->upfront = cost;
         if (P->n_frontier > 1) {
             const cxroi_frontier_point *q0 = pt - 1;
             pt->marginal_value = (pt->npv_mean - q0->npv_mean) / (pt->budget - q0->budget);
         }
         memcpy(prev, set, n * sizeof(bool));
         prev_value = value;
+        prev_cost = cost;
         have_prev = true;
     }
     err = frontier_probabilities(sim, P);
@@ -867,10 +865,8 @@ cxroi_error cxroi_portfolio_run(const cxroi_scenario *scenario, const double *ba
     if (!sel.feasible)
         warn_infeasible(sc, &prob, diag);
     for (size_t i = 0; i < n; i++)
-        if (P->funded[i]) {
-            P->n_funded++;
-            P->upfront += P->upfront_cost[i];
-        }
+        P->n_funded += P->funded[i];
+    double funded_value = set_value(&prob, P->funded, &P->upfront);
     set_distribution(sim, P->funded, sums, scratch, &P->npv, &P->npv_distribution,
                      &P->prob_npv_positive, &P->prob_npv_negative);
 
@@ -888,13 +884,12 @@ cxroi_error cxroi_portfolio_run(const cxroi_scenario *scenario, const double *ba
     /* Marginal value of budget: the next frontier point above the budget that adds
      * expected NPV, and the NPV it adds per extra unit of budget. */
     if (spec->has_budget && sel.feasible) {
-        double value = set_value(&prob, P->funded, NULL);
         for (size_t j = 0; j < P->n_frontier; j++) {
             const cxroi_frontier_point *pt = &P->frontier[j];
-            if (pt->budget > spec->budget && pt->npv_mean > value) {
+            if (pt->budget > spec->budget && pt->npv_mean > funded_value) {
                 P->has_marginal = true;
                 P->next_budget = pt->budget;
-                P->marginal_value = (pt->npv_mean - value) / (pt->budget - spec->budget);
+                P->marginal_value = (pt->npv_mean - funded_value) / (pt->budget - spec->budget);
                 break;
             }
         }
