@@ -656,12 +656,9 @@ LANES_INLINE void survive(bool retention, const double *restrict step, const dou
     if (!step) {
         for (size_t k = 0; k < lanes; k++)
             out[k] = in[k] * r[k];
-    } else if (retention) {
-        for (size_t k = 0; k < lanes; k++)
-            out[k] = in[k] * clamp01(rate_with(true, r[k], step[k]), &clamped[k]);
     } else {
         for (size_t k = 0; k < lanes; k++)
-            out[k] = in[k] * clamp01(rate_with(false, r[k], step[k]), &clamped[k]);
+            out[k] = in[k] * clamp01(rate_with(retention, r[k], step[k]), &clamped[k]);
     }
 }
 
@@ -693,18 +690,12 @@ LANES_INLINE void survive_add(bool retention, const double *restrict step, const
     if (!step) {
         for (size_t k = 0; k < lanes; k++)
             total[k] += cohort[k] *= r[k];
-    } else if (in_range && retention) {
-        for (size_t k = 0; k < lanes; k++)
-            total[k] += cohort[k] *= r[k] + step[k];
     } else if (in_range) {
         for (size_t k = 0; k < lanes; k++)
-            total[k] += cohort[k] *= rate_with(false, r[k], step[k]);
-    } else if (retention) {
-        for (size_t k = 0; k < lanes; k++)
-            total[k] += cohort[k] *= clamp01(rate_with(true, r[k], step[k]), &clamped[k]);
+            total[k] += cohort[k] *= rate_with(retention, r[k], step[k]);
     } else {
         for (size_t k = 0; k < lanes; k++)
-            total[k] += cohort[k] *= clamp01(rate_with(false, r[k], step[k]), &clamped[k]);
+            total[k] += cohort[k] *= clamp01(rate_with(retention, r[k], step[k]), &clamped[k]);
     }
 }
 
@@ -890,11 +881,11 @@ static inline const double *paid_in_year(const cxroi_model_workspace *w, int t)
     return t == w->cost_start ? w->cost_upfront : t > w->cost_start ? w->cost_annual : w->zeros;
 }
 
-/* A year's cost: what is paid times the cost factor (risk adjustment); without one the
- * product is left out (x * 1 = x). 0.0 + paid makes a -0 paid a 0 cost either way. */
+/* A year's cost: what is paid times the cost factor (risk adjustment; x * 1 = x, so
+ * without one the product changes nothing). 0.0 + paid makes a -0 paid a 0 cost. */
 static inline double cost_of(double paid, double cost_factor)
 {
-    return cost_factor != 1.0 ? (0.0 + paid) * cost_factor : 0.0 + paid;
+    return (0.0 + paid) * cost_factor;
 }
 
 LANES_CLONES cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scenario,
@@ -1035,18 +1026,10 @@ LANES_CLONES cxroi_error cxroi_model_lanes_present_values(const cxroi_model_work
         const double *restrict ben = w->benefits + (size_t)t * width;
         const double *restrict paid = paid_in_year(w, t);
         const double *restrict f = w->discount + (size_t)t * width;
-        if (cf != 1.0) {
-            for (size_t k = 0; k < lanes; k++) {
-                double cost = cost_of(paid[k], cf);
-                npv[k] += (ben[k] - cost) * f[k];
-                pv_costs[k] += cost * f[k];
-            }
-        } else {
-            for (size_t k = 0; k < lanes; k++) {
-                double cost = cost_of(paid[k], 1.0);
-                npv[k] += (ben[k] - cost) * f[k];
-                pv_costs[k] += cost * f[k];
-            }
+        for (size_t k = 0; k < lanes; k++) {
+            double cost = cost_of(paid[k], cf);
+            npv[k] += (ben[k] - cost) * f[k];
+            pv_costs[k] += cost * f[k];
         }
     }
     const double *restrict f = w->discount + (size_t)horizon * width;
