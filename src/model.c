@@ -334,7 +334,9 @@ LANES_INLINE void baseline_constant(model_segment *seg, int horizon, size_t w, s
         for (size_t k = 0; k < lanes; k++)
             now[k] = before[k] * r[k] + a[k];
     }
-    memcpy(seg->n_h, n + (size_t)horizon * w, lanes * sizeof(double));
+    /* n no longer holds an sBG baseline: the keys of sbg_baseline_kept() must not say so
+     * when a workspace serves another scenario whose segment is sBG. */
+    seg->key_tenure = NAN;
 }
 
 /* Baseline of an sBG segment. Ages (checked against reference r2): the existing base

@@ -270,6 +270,53 @@ static void test_lanes_single_evaluation_copies_its_values(void **state)
     cxroi_model_workspace_free(ws);
 }
 
+/* SCENARIO with its line `from` replaced by `to`. */
+static cxroi_scenario *scenario_with(const char *from, const char *to)
+{
+    const char *at = strstr(SCENARIO, from);
+    assert_non_null(at);
+    char text[sizeof SCENARIO + 64];
+    snprintf(text, sizeof text, "%.*s%s%s", (int)(at - SCENARIO), SCENARIO, to, at + strlen(from));
+    cxroi_diag *diag = cxroi_diag_new();
+    cxroi_scenario *sc = NULL;
+    cxroi_error e = cxroi_scenario_load_string(text, strlen(text), "other.yaml", ".", diag, &sc);
+    if (e != CXROI_OK)
+        cxroi_diag_print(diag, stderr);
+    cxroi_diag_free(diag);
+    assert_int_equal(e, CXROI_OK);
+    return sc;
+}
+
+/* Initiative 1 of `last` on a workspace that evaluated the baselines of `before[0..n)`
+ * first, against a fresh workspace: the same flows, bit for bit. */
+static void assert_reuse_changes_nothing(const cxroi_scenario *const *before, size_t n,
+                                         const cxroi_scenario *last)
+{
+    cxroi_model_workspace *reused = cxroi_model_workspace_alloc(last);
+    cxroi_model_workspace *fresh = cxroi_model_workspace_alloc(last);
+    assert_non_null(reused);
+    assert_non_null(fresh);
+    double values[64];
+    size_t h = (size_t)last->horizon + 1;
+    double a[3 * (CXROI_MAX_HORIZON + 1)], b[3 * (CXROI_MAX_HORIZON + 1)];
+    cxroi_flows fa = {a, a + h, a + 2 * h, 0.0}, fb = {b, b + h, b + 2 * h, 0.0};
+    for (size_t i = 0; i < n; i++) {
+        cxroi_scenario_base_values(before[i], values);
+        assert_int_equal(cxroi_model_baseline(before[i], values, reused), CXROI_OK);
+    }
+    cxroi_scenario_base_values(last, values);
+    assert_int_equal(cxroi_model_baseline(last, values, reused), CXROI_OK);
+    assert_int_equal(cxroi_model_initiative(last, values, 1, NULL, reused, &fa), CXROI_OK);
+    assert_int_equal(cxroi_model_baseline(last, values, fresh), CXROI_OK);
+    assert_int_equal(cxroi_model_initiative(last, values, 1, NULL, fresh, &fb), CXROI_OK);
+    assert_memory_equal(a, b, 3 * h * sizeof(double));
+    assert_true(fa.terminal_value == fb.terminal_value);
+    cxroi_model_workspace_free(reused);
+    cxroi_model_workspace_free(fresh);
+}
+
+static const char SBG_LINE[] = "    retention_curve: {sbg: {alpha: 2.5, beta: 9}, tenure: 6}\n";
+
 /* An sBG baseline kept from the last evaluation is used only for the same inputs: a
  * workspace evaluated on one scenario, then on another that differs only in an sBG
  * segment's tenure (its alpha, beta, N_0 and A fixed, so every key but the tenure
@@ -277,37 +324,22 @@ static void test_lanes_single_evaluation_copies_its_values(void **state)
 static void test_lanes_kept_baseline_follows_the_tenure(void **state)
 {
     fixture *f = *state;
-    const char *from = "    retention_curve: {sbg: {alpha: 2.5, beta: 9}, tenure: 6}\n";
-    const char *to = "    retention_curve: {sbg: {alpha: 2.5, beta: 9}, tenure: 1}\n";
-    const char *at = strstr(SCENARIO, from);
-    assert_non_null(at);
-    char text[sizeof SCENARIO + 16];
-    snprintf(text, sizeof text, "%.*s%s%s", (int)(at - SCENARIO), SCENARIO, to, at + strlen(from));
-    cxroi_diag *diag = cxroi_diag_new();
-    cxroi_scenario *other = NULL;
-    assert_int_equal(cxroi_scenario_load_string(text, strlen(text), "tenure.yaml", ".", diag, &other),
-                     CXROI_OK);
-    cxroi_diag_free(diag);
-    cxroi_model_workspace *reused = cxroi_model_workspace_alloc(f->sc);
-    cxroi_model_workspace *fresh = cxroi_model_workspace_alloc(other);
-    assert_non_null(reused);
-    assert_non_null(fresh);
-    double values[64];
-    size_t h = (size_t)f->sc->horizon + 1;
-    double a[3 * (CXROI_MAX_HORIZON + 1)], b[3 * (CXROI_MAX_HORIZON + 1)];
-    cxroi_flows fa = {a, a + h, a + 2 * h, 0.0}, fb = {b, b + h, b + 2 * h, 0.0};
-    cxroi_scenario_base_values(f->sc, values);
-    assert_int_equal(cxroi_model_baseline(f->sc, values, reused), CXROI_OK);
-    cxroi_scenario_base_values(other, values);
-    assert_int_equal(cxroi_model_baseline(other, values, reused), CXROI_OK);
-    assert_int_equal(cxroi_model_initiative(other, values, 1, NULL, reused, &fa), CXROI_OK);
-    assert_int_equal(cxroi_model_baseline(other, values, fresh), CXROI_OK);
-    assert_int_equal(cxroi_model_initiative(other, values, 1, NULL, fresh, &fb), CXROI_OK);
-    assert_memory_equal(a, b, 3 * h * sizeof(double));
-    assert_true(fa.terminal_value == fb.terminal_value);
-    cxroi_model_workspace_free(reused);
-    cxroi_model_workspace_free(fresh);
+    cxroi_scenario *other =
+        scenario_with(SBG_LINE, "    retention_curve: {sbg: {alpha: 2.5, beta: 9}, tenure: 1}\n");
+    const cxroi_scenario *before[] = {f->sc};
+    assert_reuse_changes_nothing(before, 1, other);
     cxroi_scenario_free(other);
+}
+
+/* Nor after the segment was a constant-retention one in between, whose baseline took
+ * the place of the kept one: sBG, then constant, then the same sBG inputs again. */
+static void test_lanes_kept_baseline_dropped_by_a_constant_segment(void **state)
+{
+    fixture *f = *state;
+    cxroi_scenario *constant = scenario_with(SBG_LINE, "    retention: 0.8127\n");
+    const cxroi_scenario *before[] = {f->sc, constant};
+    assert_reuse_changes_nothing(before, 2, f->sc);
+    cxroi_scenario_free(constant);
 }
 
 int main(void)
@@ -318,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_lanes_name_the_bad_lane),
         cmocka_unit_test(test_lanes_single_evaluation_copies_its_values),
         cmocka_unit_test(test_lanes_kept_baseline_follows_the_tenure),
+        cmocka_unit_test(test_lanes_kept_baseline_dropped_by_a_constant_segment),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
