@@ -51,20 +51,6 @@ static cxroi_error simulate(const cxroi_scenario *s, cxroi_analysis *a,
     return CXROI_OK;
 }
 
-/* Clamps of the base case alone. The deterministic case also evaluates the model while
- * it searches the break-even multiplier, at multipliers far from 1 that may clamp where
- * the scenario as written does not; those would only confuse the user. */
-static cxroi_error count_base_clamps(const cxroi_scenario *s, const double *values, size_t i,
-                                     cxroi_model_workspace *ws, double *scratch, size_t *clamps)
-{
-    size_t n = (size_t)s->horizon + 1;
-    cxroi_flows flows = {scratch, scratch + n, scratch + 2 * n, 0.0};
-    size_t before = cxroi_model_workspace_clamped(ws);
-    cxroi_error err = cxroi_model_initiative(s, values, i, &CXROI_ADJUST_NONE, ws, &flows);
-    *clamps = cxroi_model_workspace_clamped(ws) - before;
-    return err;
-}
-
 /* Is segment @p k the target of any initiative's effects? Only those segments' customer
  * equity enters a result (the extra customers of the others are 0). */
 static bool segment_has_effects(const cxroi_scenario *s, size_t k)
@@ -262,20 +248,18 @@ cxroi_error cxroi_analysis_run(const cxroi_scenario *scenario,
         cxroi_model_workspace_retention(ws, k, false, a->retention_curves + k * len);
     for (size_t i = 0; i < s->n_initiatives; i++) {
         const cxroi_initiative *in = &s->initiatives[i];
-        size_t clamps = 0;
-        err = count_base_clamps(s, a->base_values, i, ws, scratch, &clamps);
-        /* The base case was just evaluated: its retention curves, segment by segment. */
-        for (size_t k = 0; err == CXROI_OK && k < s->n_segments; k++)
-            cxroi_model_workspace_retention(ws, k, true,
-                                            a->retention_curves +
-                                                ((i + 1) * s->n_segments + k) * len);
-        if (err == CXROI_OK)
-            err = cxroi_model_deterministic(s, a->base_values, i, ws, &a->initiatives[i]);
+        err = cxroi_model_deterministic(s, a->base_values, i, ws, &a->initiatives[i]);
         if (err != CXROI_OK) {
             if (err == CXROI_ERROR_MODEL)
                 explain_initiative_failure(s, a->base_values, i, ws, scratch, diag);
             goto done;
         }
+        /* The base case was evaluated last: its retention curves, segment by segment. */
+        for (size_t k = 0; k < s->n_segments; k++)
+            cxroi_model_workspace_retention(ws, k, true,
+                                            a->retention_curves +
+                                                ((i + 1) * s->n_segments + k) * len);
+        size_t clamps = a->initiatives[i].base_clamped;
         a->clamped += clamps;
         if (clamps > 0)
             cxroi_diag_add(diag, CXROI_SEVERITY_WARNING, in->mark.file, in->mark.line,

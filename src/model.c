@@ -1303,7 +1303,9 @@ cxroi_error cxroi_model_deterministic(const cxroi_scenario *scenario, const doub
         if (err != CXROI_OK)
             goto fail;
     }
+    size_t clamped_before = cxroi_model_workspace_clamped(workspace);
     err = cxroi_model_initiative(scenario, values, initiative, NULL, workspace, &flows);
+    out->base_clamped = cxroi_model_workspace_clamped(workspace) - clamped_before;
     if (err == CXROI_OK)
         err = cxroi_model_metrics(&flows, scenario->horizon, rate, &out->base);
     if (err != CXROI_OK)

@@ -157,6 +157,8 @@ typedef struct cxroi_deterministic {
     cxroi_metrics risk_adjusted; /**< With risk_adjustment; equal to base when none. */
     bool has_break_even;
     double break_even_multiplier; /**< k on all effects where NPV = 0. */
+    size_t base_clamped; /**< Retention rates clamped in the base case alone (the break-even
+                              search's far multipliers may clamp where the scenario does not). */
 } cxroi_deterministic;
 
 /**
@@ -164,7 +166,8 @@ typedef struct cxroi_deterministic {
  *        (normally from cxroi_scenario_base_values()).
  *
  * Computes the base case, the risk-adjusted case and the break-even effect multiplier
- * (GSL Brent root finder on NPV(k) = 0).
+ * (GSL Brent root finder on NPV(k) = 0). The base case is evaluated last: afterwards
+ * @p workspace holds it (cxroi_model_workspace_retention()).
  * @param[out] out Filled on success; release with cxroi_deterministic_clear().
  * @return CXROI_OK, CXROI_ERROR_MODEL or CXROI_ERROR_NOMEM.
  */
