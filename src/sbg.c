@@ -119,6 +119,7 @@ static void derivatives(double a, double b, const curve *c, double g[2], double 
     double psi_ab = gsl_sf_psi(a + b), tri_ab = gsl_sf_psi_1(a + b);
     double psi_a = gsl_sf_psi(a), psi_b = gsl_sf_psi(b);
     double tri_a = gsl_sf_psi_1(a), tri_b = gsl_sf_psi_1(b);
+    double psi_a1 = gsl_sf_psi(a + 1.0), tri_a1 = gsl_sf_psi_1(a + 1.0);
     g[0] = g[1] = h[0] = h[1] = h[2] = 0.0;
     size_t T = c->count - 1;
     for (size_t t = 1; t <= T; t++) {
@@ -127,9 +128,9 @@ static void derivatives(double a, double b, const curve *c, double g[2], double 
             continue;
         double abt = a + b + (double)t, bt1 = b + (double)t - 1.0;
         double psi_abt = gsl_sf_psi(abt), tri_abt = gsl_sf_psi_1(abt);
-        g[0] += lost * (gsl_sf_psi(a + 1.0) - psi_abt - psi_a + psi_ab);
+        g[0] += lost * (psi_a1 - psi_abt - psi_a + psi_ab);
         g[1] += lost * (gsl_sf_psi(bt1) - psi_abt - psi_b + psi_ab);
-        h[0] += lost * (gsl_sf_psi_1(a + 1.0) - tri_abt - tri_a + tri_ab);
+        h[0] += lost * (tri_a1 - tri_abt - tri_a + tri_ab);
         h[1] += lost * (tri_ab - tri_abt);
         h[2] += lost * (gsl_sf_psi_1(bt1) - tri_abt - tri_b + tri_ab);
     }
@@ -211,8 +212,7 @@ cxroi_error cxroi_sbg_fit_survival(const double *survival, size_t n, cxroi_sbg_f
     /* Several starting points guard against the flat likelihood surfaces of short curves. */
     static const double starts[][2] = {{1.0, 1.0}, {0.5, 2.0}, {2.0, 8.0}, {0.2, 0.5}, {5.0, 20.0}};
     double best_ll = -INFINITY, best_a = NAN, best_b = NAN;
-    size_t best_it = 0;
-    int best_status = GSL_FAILURE;
+    size_t best_it = 0; /* best_ll stays -inf when no start converged */
     for (size_t k = 0; k < sizeof starts / sizeof starts[0]; k++) {
         double a, b, ll;
         size_t it;
@@ -222,7 +222,6 @@ cxroi_error cxroi_sbg_fit_survival(const double *survival, size_t n, cxroi_sbg_f
             best_a = a;
             best_b = b;
             best_it = it;
-            best_status = status;
         }
     }
     memset(out, 0, sizeof *out);
@@ -240,7 +239,7 @@ cxroi_error cxroi_sbg_fit_survival(const double *survival, size_t n, cxroi_sbg_f
     }
     double r = survived / at_risk;
     double ll_geo = geometric_log_likelihood(r, &c);
-    if (best_status != GSL_SUCCESS || !(best_ll > ll_geo + 1e-9 * fabs(ll_geo)) ||
+    if (!(best_ll > ll_geo + 1e-9 * fabs(ll_geo)) ||
         best_a + best_b > 1e4) {
         out->geometric = true;
         out->retention = r;
