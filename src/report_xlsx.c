@@ -94,7 +94,6 @@ typedef struct xw {
     bool fmt_error; /* a formula did not fit FORMULA_MAX */
     char **names;   /* defined name per parameter */
     char **ini_names; /* per initiative: base of the structural names "initiatives.ID" */
-    char **seg_names; /* per segment: "segments.ID" */
     seg_base *seg;
     ini_pos *pos;
     ret_pos *rpos;      /* per initiative i and segment k: rpos[i * n_segments + k] */
@@ -102,8 +101,8 @@ typedef struct xw {
     lxw_row_t df_row;   /* discount factors */
     lxw_format *f_title, *f_subtitle, *f_header, *f_header_num, *f_bold, *f_note, *f_section,
         *f_money, *f_money_bold, *f_money2, *f_pct, *f_pct_bold, *f_pct2, *f_num, *f_count,
-        *f_years, *f_factor, *f_text, *f_in_money, *f_in_money2, *f_in_pct, *f_in_count,
-        *f_in_num, *f_in_int, *f_loss, *f_good, *f_ratio, *f_wrap, *f_general, *f_hidden,
+        *f_years, *f_factor, *f_in_money, *f_in_money2, *f_in_pct, *f_in_count,
+        *f_in_num, *f_in_int, *f_loss, *f_good, *f_ratio, *f_general, *f_hidden,
         *f_year;
 } xw;
 
@@ -315,8 +314,6 @@ static void make_formats(xw *x)
     x->f_general = fmt_new(x, "#,##0.####", false, false);
     x->f_hidden = fmt_new(x, "#,##0", false, false);
     x->f_year = fmt_new(x, "0", false, false);
-    x->f_text = fmt_new(x, NULL, false, false);
-    x->f_wrap = fmt_new(x, NULL, false, false);
     x->f_in_money = fmt_new(x, money, false, true);
     x->f_in_money2 = fmt_new(x, money2, false, true);
     x->f_in_pct = fmt_new(x, "0.00%", false, true);
@@ -342,8 +339,6 @@ static void make_formats(xw *x)
     format_set_font_color(x->f_note, 0x555555);
     format_set_bg_color(x->f_section, 0xD9E1F2);
     format_set_top(x->f_money_bold, LXW_BORDER_THIN);
-    format_set_text_wrap(x->f_wrap);
-    format_set_align(x->f_wrap, LXW_ALIGN_VERTICAL_TOP);
     format_set_bg_color(x->f_loss, 0xF4CCCC);
     format_set_font_color(x->f_loss, 0x9C0006);
     format_set_font_color(x->f_good, 0x006100);
@@ -595,7 +590,7 @@ static lxw_row_t cash_baseline(xw *x, lxw_row_t row)
     int H = x->H;
     size_t len = (size_t)H + 1;
     bool equity = s->terminal_value == CXROI_TERMINAL_CUSTOMER_EQUITY;
-    char c1[32], c2[32], y[32];
+    char c1[32], c2[32];
     fb f;
     wstr(x, ws, row++, CF_LABEL, "Baseline: the customer base without any initiative",
          x->f_section);
@@ -751,7 +746,6 @@ static lxw_row_t cash_baseline(xw *x, lxw_row_t row)
             }
         }
     }
-    (void)y;
     return row + 1;
 }
 
@@ -793,11 +787,14 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
     }
     row++;
 
-    lxw_row_t benefit_rows[64];
-    size_t n_benefit_rows = 0;
-    lxw_row_t tv_rows[64];
-    size_t n_tv = 0;
-    double seg_tv_sum = 0.0;
+    /* The rows the benefit and terminal-value sums add up: at most one of each per effect. */
+    lxw_row_t *benefit_rows = malloc(2 * (in->n_effects ? in->n_effects : 1) * sizeof(lxw_row_t));
+    lxw_row_t *tv_rows = benefit_rows ? benefit_rows + in->n_effects : NULL;
+    size_t n_benefit_rows = 0, n_tv = 0;
+    if (!benefit_rows) {
+        x->nomem = true;
+        return row;
+    }
     for (size_t e = 0; e < in->n_effects; e++) {
         const cxroi_effect *eff = &in->effects[e];
         const cxroi_segment *spec = &s->segments[eff->segment];
@@ -881,7 +878,6 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
                 snprintf(tenure, sizeof tenure, "0");
             }
             lxw_row_t coh_row = row;
-            double cp[(CXROI_MAX_HORIZON + 1)];
             double tv = 0.0;
             for (int t = 0; t <= H; t++)
                 np[t] = 0.0;
@@ -931,14 +927,12 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
                     np[t] += c;
                     wf(x, ws, r, ycol(t), &f, x->f_count, c);
                 }
-                cp[j] = c; /* size at H */
                 if (equity)
                     tv += (c - b->coh[(size_t)j * len + (size_t)H]) * b->v[j];
                 chk(x, worksheet_set_row_opt(ws, r, LXW_DEF_ROW_HEIGHT, NULL,
                                              &(lxw_row_col_options){.hidden = 0, .level = 1,
                                                                     .collapsed = 0}));
             }
-            (void)cp;
             row += (lxw_row_t)len;
             np_row = row++;
             wstr(x, ws, np_row, CF_LABEL, "  Customers with the initiative N'_t (all cohorts)",
@@ -968,8 +962,7 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
                        ref(r5, b->coh_row, CF_CONST, false, false),
                        ref(r6, b->coh_row + (lxw_row_t)H, CF_CONST, false, false));
                 wf(x, ws, tv_row, ycol(H), &f, x->f_money, tv_mirror);
-                if (n_tv < 64)
-                    tv_rows[n_tv++] = tv_row;
+                tv_rows[n_tv++] = tv_row;
             }
         }
         /* Customers without the initiative, beside the ones with it. */
@@ -1001,8 +994,7 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
                    ref(y, b->m_row, CF_CONST, false, false));
             wf(x, ws, b_row, ycol(t), &f, x->f_money, ben);
         }
-        if (n_benefit_rows < 64)
-            benefit_rows[n_benefit_rows++] = b_row;
+        benefit_rows[n_benefit_rows++] = b_row;
         if (equity && !b->sbg) {
             lxw_row_t tv_row = row++;
             wstr(x, ws, tv_row, CF_LABEL,
@@ -1013,15 +1005,10 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
                    ref(c3, b->m_row, CF_CONST, false, false),
                    ref(y, b->v_row, CF_CONST, false, false));
             wf(x, ws, tv_row, ycol(H), &f, x->f_money, tv_mirror);
-            if (n_tv < 64)
-                tv_rows[n_tv++] = tv_row;
+            tv_rows[n_tv++] = tv_row;
         }
-        seg_tv_sum += tv_mirror;
 #undef RETENTION_WITH
     }
-    if (in->n_effects > 64)
-        x->fmt_error = true; /* more effects than rows tracked: cannot happen (one per segment) */
-    (void)seg_tv_sum;
 
     lxw_row_t direct_row = 0;
     bool direct = in->benefit_annual != CXROI_NONE;
@@ -1072,6 +1059,7 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
     fb_add(&f, "=0");
     for (size_t k = 0; k < n_tv; k++)
         fb_add(&f, "+%s", ref(c1, tv_rows[k], ycol(H), false, false));
+    free(benefit_rows); /* and tv_rows with it */
     wf(x, ws, pos->tv, ycol(H), &f, x->f_money, tv);
     /* IRR and MIRR see the terminal value as one more inflow at H, as NPV does. */
     double cfi[CXROI_MAX_HORIZON + 1];
@@ -1261,7 +1249,6 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
     } else {
         wstr(x, ws, pos->break_even, CF_CONST, "none", NULL);
     }
-    (void)m;
     return row + 1;
 }
 
@@ -2564,19 +2551,7 @@ static cxroi_error map_lxw(lxw_error e)
     case LXW_ERROR_MEMORY_MALLOC_FAILED:
         errno = ENOMEM;
         return CXROI_ERROR_NOMEM;
-    case LXW_ERROR_CREATING_XLSX_FILE:
-    case LXW_ERROR_CREATING_TMPFILE:
-    case LXW_ERROR_READING_TMPFILE:
-    case LXW_ERROR_ZIP_FILE_OPERATION:
-    case LXW_ERROR_ZIP_PARAMETER_ERROR:
-    case LXW_ERROR_ZIP_BAD_ZIP_FILE:
-    case LXW_ERROR_ZIP_INTERNAL_ERROR:
-    case LXW_ERROR_ZIP_FILE_ADD:
-    case LXW_ERROR_ZIP_CLOSE:
-        if (errno == 0)
-            errno = EIO;
-        return CXROI_ERROR_IO;
-    default:
+    default: /* creating, reading or zipping the file: an I/O error */
         if (errno == 0)
             errno = EIO;
         return CXROI_ERROR_IO;

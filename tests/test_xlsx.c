@@ -621,6 +621,57 @@ static void test_xlsx_retention_without_curves(void **state)
     free(data);
 }
 
+/* An initiative acting on more segments than the writer once had room for (64): the
+ * Cash flows sheet sums one benefit row per segment, and the workbook is written. */
+static void test_xlsx_initiative_on_many_segments(void **state)
+{
+    fixture *f = *state;
+    enum { SEGMENTS = 70 };
+    size_t cap = 200 * SEGMENTS + 1024, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    len += (size_t)snprintf(text + len, cap - len,
+                            "cxroi: 1\nname: Wide\ncurrency: EUR\nhorizon: 4\n"
+                            "discount_rate: 0.0735\nterminal_value: customer_equity\n"
+                            "segments:\n");
+    for (int k = 0; k < SEGMENTS; k++)
+        len += (size_t)snprintf(text + len, cap - len,
+                                "  - {id: s%02d, customers: %d, revenue_per_customer: 287.5, "
+                                "margin: 0.36, retention: 0.8%02d}\n",
+                                k, 1000 + 37 * k, k);
+    len += (size_t)snprintf(text + len, cap - len,
+                            "initiatives:\n  - id: wide\n    costs: {upfront: 250000}\n"
+                            "    effects:\n");
+    for (int k = 0; k < SEGMENTS; k++)
+        len += (size_t)snprintf(text + len, cap - len, "      s%02d: {retention: 0.0125}\n", k);
+    assert_true(len < cap);
+    cxroi_scenario *sc = NULL;
+    assert_int_equal(cxroi_scenario_load_string(text, len, "wide.yaml", ".", NULL, &sc), CXROI_OK);
+    free(text);
+    cxroi_analysis *a = NULL;
+    cxroi_analysis_options o = {.iterations = 100, .has_seed = true, .seed = 735, .threads = 1};
+    assert_int_equal(cxroi_analysis_run(sc, &o, NULL, &a), CXROI_OK);
+    char path[512];
+    snprintf(path, sizeof path, "%s/wide.xlsx", f->dir);
+    assert_int_equal(cxroi_report_xlsx_save(a, NULL, path, NULL), CXROI_OK);
+    size_t n = 0;
+    char *data = slurp(path, &n);
+    assert_non_null(data);
+    char *cash = zip_member(data, n, "xl/worksheets/sheet3.xml"); /* Cash flows */
+    assert_non_null(cash);
+    /* Year 0's B_t (column C) adds every segment's benefit row: 70 terms. */
+    const char *sum = strstr(cash, "<f>0+C");
+    assert_non_null(sum);
+    int terms = 0;
+    for (const char *c = sum + 3; *c && *c != '<'; c++)
+        terms += *c == '+';
+    assert_int_equal(terms, SEGMENTS);
+    free(cash);
+    free(data);
+    cxroi_analysis_free(a);
+    cxroi_scenario_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest constant[] = {
@@ -630,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_xlsx_unwritable_path),
         cmocka_unit_test(test_xlsx_arguments),
         cmocka_unit_test(test_xlsx_pipe_written_through),
+        cmocka_unit_test(test_xlsx_initiative_on_many_segments),
     };
     const struct CMUnitTest example[] = {
         cmocka_unit_test(test_xlsx_sheets_and_charts),
