@@ -56,9 +56,8 @@ static cxroi_error simulate(const cxroi_scenario *s, cxroi_analysis *a,
 static bool segment_has_effects(const cxroi_scenario *s, size_t k)
 {
     for (size_t i = 0; i < s->n_initiatives; i++)
-        for (size_t e = 0; e < s->initiatives[i].n_effects; e++)
-            if (s->initiatives[i].effects[e].segment == k)
-                return true;
+        if (cxroi_scenario_acts_on(s, i, k))
+            return true;
     return false;
 }
 

@@ -1143,6 +1143,7 @@ cxroi_error cxroi_model_metrics(const cxroi_flows *flows, int horizon, double ra
     bool all_zero = true;
     for (size_t t = 0; t < len; t++)
         all_zero &= flows->cash_flows[t] == 0.0;
+    out->nothing_to_pay_back = all_zero;
     out->has_payback =
         !all_zero && cxroi_finance_payback(flows->cash_flows, len, 0.0, &out->payback_years);
     out->has_discounted_payback =

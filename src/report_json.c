@@ -212,10 +212,7 @@ static json_t *retention_curve_object(const cxroi_analysis *a, size_t k, bool *o
     }
     set(o, "baseline", array_of(a->retention_curves + k * len + 1, h), ok);
     for (size_t i = 0; i < s->n_initiatives; i++) {
-        bool acts = false;
-        for (size_t e = 0; e < s->initiatives[i].n_effects; e++)
-            acts |= s->initiatives[i].effects[e].segment == k;
-        if (!acts)
+        if (!cxroi_scenario_acts_on(s, i, k))
             continue;
         json_t *entry = json_object();
         if (!entry || json_array_append_new(with, entry) != 0) {

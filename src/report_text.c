@@ -182,16 +182,12 @@ static void initiative_cells(const cxroi_analysis *a, size_t i, cell *row, notes
         snprintf(row[C_IRR], CELL, "n/a%s", mark_multiple ? " " : "");
         n->irr_none = true;
     }
-    /* The model gives no payback when every operating flow is 0: nothing to pay back,
-     * which deserves another footnote than "not within the horizon". */
-    bool all_zero = d->cash_flows != NULL;
-    for (int t = 0; all_zero && t <= a->scenario->horizon; t++)
-        all_zero = d->cash_flows[t] == 0.0;
     if (m->has_payback) {
         snprintf(row[C_PAYBACK], CELL, "%.2f", m->payback_years);
     } else {
         snprintf(row[C_PAYBACK], CELL, "n/a");
-        if (all_zero)
+        /* nothing to pay back deserves another footnote than "not within the horizon" */
+        if (m->nothing_to_pay_back)
             n->payback_nothing = true;
         else
             n->payback_none = true;

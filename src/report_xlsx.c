@@ -1227,13 +1227,11 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
                cf_range, k ? dcum_range : cum_range, k ? dpb_range : pb_range,
                k ? dpb_range : pb_range);
         lxw_row_t r = k ? pos->dpayback : pos->payback;
-        bool all_zero = true;
-        for (int t = 0; t <= H; t++)
-            all_zero &= det->cash_flows[t] == 0.0;
         if (has)
             wf(x, ws, r, CF_CONST, &f, x->f_years, v);
         else
-            wfs(x, ws, r, CF_CONST, &f, x->f_years, all_zero ? "n/a" : "not within horizon");
+            wfs(x, ws, r, CF_CONST, &f, x->f_years,
+                det->base.nothing_to_pay_back ? "n/a" : "not within horizon");
     }
     fb_reset(&f);
     fb_add(&f, "=(1-%s.risk_adjustment.benefits)*%s-(1+%s.risk_adjustment.costs)*%s", ini, pvb_c,
@@ -1425,11 +1423,9 @@ static void sheet_summary(xw *x)
         link_metric(x, ws, row, SU_ROI, p->roi, x->f_pct, det->base.has_roi, det->base.roi, "n/a");
         link_metric(x, ws, row, SU_IRR, p->irr, x->f_pct, det->base.irr.exists, det->base.irr.rate,
                     "none");
-        bool all_zero = true;
-        for (int t = 0; t <= x->H; t++)
-            all_zero &= det->cash_flows[t] == 0.0;
         link_metric(x, ws, row, SU_PAYBACK, p->payback, x->f_years, det->base.has_payback,
-                    det->base.payback_years, all_zero ? "n/a" : "not within horizon");
+                    det->base.payback_years,
+                    det->base.nothing_to_pay_back ? "n/a" : "not within horizon");
         link_metric(x, ws, row, SU_BREAK_EVEN, p->break_even, x->f_ratio, det->has_break_even,
                     det->break_even_multiplier, "none");
         wstr(x, ws, row, SU_FUNDED, x->portfolio ? (is_funded(x, i) ? "yes" : "no") : "-",
@@ -1922,15 +1918,6 @@ static void ret_cell(xw *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const f
         wfs(x, ws, r, c, f, x->f_pct2, "n/a");
 }
 
-/* Does initiative @p i act on segment @p k (an effect of any kind on it)? The same
- * initiatives as the JSON's retention_curve.with_initiatives. */
-static bool acts_on(const cxroi_scenario *s, size_t i, size_t k)
-{
-    for (size_t e = 0; e < s->initiatives[i].n_effects; e++)
-        if (s->initiatives[i].effects[e].segment == k)
-            return true;
-    return false;
-}
 
 /* sBG survival S(t) = B(alpha, beta + t) / B(alpha, beta), through GAMMALN; @p t a formula
  * term. Geometric (constant retention r): S(t) = r^t. */
@@ -2042,7 +2029,7 @@ static void sheet_retention(xw *x)
     for (size_t k = 0; k < ns; k++) {
         size_t m = 0;
         for (size_t i = 0; i < s->n_initiatives; i++)
-            m += acts_on(s, i, k);
+            m += cxroi_scenario_acts_on(s, i, k);
         most = m > most ? m : most;
         any_fit |= s->segments[k].survival && s->segments[k].n_survival >= 2;
     }
@@ -2135,7 +2122,7 @@ static void sheet_retention(xw *x)
         lxw_col_t col = 2;
         size_t n_acting = 0;
         for (size_t i = 0; i < s->n_initiatives; i++)
-            if (acts_on(s, i, k) && x->rpos[i * ns + k].set)
+            if (cxroi_scenario_acts_on(s, i, k) && x->rpos[i * ns + k].set)
                 acting[n_acting++] = i;
         size_t longest = 0;
         for (size_t a = 0; a < n_acting; a++) {

@@ -2815,6 +2815,15 @@ size_t cxroi_scenario_find_segment(const cxroi_scenario *sc, const char *id)
     return CXROI_NONE;
 }
 
+bool cxroi_scenario_acts_on(const cxroi_scenario *sc, size_t initiative, size_t segment)
+{
+    const cxroi_initiative *in = &sc->initiatives[initiative];
+    for (size_t e = 0; e < in->n_effects; e++)
+        if (in->effects[e].segment == segment)
+            return true;
+    return false;
+}
+
 size_t cxroi_scenario_find_initiative(const cxroi_scenario *sc, const char *id)
 {
     for (size_t i = 0; i < sc->n_initiatives; i++)

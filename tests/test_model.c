@@ -442,6 +442,7 @@ static void test_model_nothing_to_recover(void **state)
     assert_false(d.has_break_even);
     assert_false(d.base.has_payback);
     assert_false(d.base.has_discounted_payback);
+    assert_true(d.base.nothing_to_pay_back);
     assert_false(d.base.has_roi);
     cxroi_deterministic_clear(&d);
 
@@ -451,6 +452,7 @@ static void test_model_nothing_to_recover(void **state)
     assert_false(d.has_break_even);
     /* Losses from year 1 never recover: no payback, for the usual reason. */
     assert_false(d.base.has_payback);
+    assert_false(d.base.nothing_to_pay_back);
     cxroi_deterministic_clear(&d);
 
     /* A benefit with no cost pays back at once (payback 0: the cumulative flow is never

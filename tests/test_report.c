@@ -572,6 +572,8 @@ static void test_report_text_nothing_to_recover(void **state)
     f->det[0].break_even_multiplier = 0.0;
     for (int t = 0; t < N; t++)
         f->flows[1][0][t] = f->flows[1][1][t] = f->flows[1][2][t] = 0.0;
+    /* as cxroi_model_metrics() marks such flows */
+    f->det[1].base.nothing_to_pay_back = f->det[1].risk_adjusted.nothing_to_pay_back = true;
     char *text = render(f);
     assert_non_null(strstr(text, "0.00x"));
     assert_non_null(strstr(text, "no costs to recover; any fraction of the effects pays back"));

@@ -110,6 +110,7 @@ typedef struct cxroi_metrics {
                                 horizon, or nothing to pay back (every flow is 0). */
     bool has_discounted_payback;
     double discounted_payback_years;
+    bool nothing_to_pay_back; /**< Every operating flow is 0 (so no payback either). */
 } cxroi_metrics;
 
 /**

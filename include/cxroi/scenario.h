@@ -205,6 +205,9 @@ size_t cxroi_scenario_find_segment(const cxroi_scenario *scenario, const char *i
 /** @brief Index of initiative @p id, or CXROI_NONE. */
 size_t cxroi_scenario_find_initiative(const cxroi_scenario *scenario, const char *id);
 
+/** @brief Whether initiative @p initiative has effects on segment @p segment. */
+bool cxroi_scenario_acts_on(const cxroi_scenario *scenario, size_t initiative, size_t segment);
+
 /**
  * @brief Fill @p values (n_params doubles) with every parameter's deterministic value:
  *        its `base:` when given, else its mean.
