@@ -297,6 +297,13 @@ static const char **initiative_names(const cxroi_scenario *s)
     return names;
 }
 
+/* The footnote of a table whose amounts were abbreviated (`compact`). */
+static void compact_note(FILE *out, bool compact)
+{
+    if (compact)
+        fprintf(out, "Amounts too wide for a column are abbreviated: 1.79 tn = 1.79 "
+                     "trillion, 1.79e+15 = 1.79 x 10^15.\n");
+}
 
 static cxroi_error initiatives_table(const cxroi_analysis *a, FILE *out)
 {
@@ -365,9 +372,7 @@ static cxroi_error initiatives_table(const cxroi_analysis *a, FILE *out)
     if (fl.break_even_nothing)
         fprintf(out, "Break-even n/a: no costs to recover and effects that add no value; "
                      "there is nothing to break even.\n");
-    if (fl.compact)
-        fprintf(out, "Amounts too wide for a column are abbreviated: 1.79 tn = 1.79 "
-                     "trillion, 1.79e+15 = 1.79 x 10^15.\n");
+    compact_note(out, fl.compact);
     if (fl.irr_multiple)
         fprintf(out, "* The cash flows change sign more than once: several rates give NPV "
                      "= 0; the one nearest\n  the discount rate is shown.\n");
@@ -433,9 +438,7 @@ static cxroi_error risk_table(const cxroi_analysis *a, FILE *out)
     free(cells);
     fprintf(out, "P10/P90: 10 %% of the iterations fall below / above. P(NPV>0): the share of "
                  "iterations that pay back.\n");
-    if (compact)
-        fprintf(out, "Amounts too wide for a column are abbreviated: 1.79 tn = 1.79 "
-                     "trillion, 1.79e+15 = 1.79 x 10^15.\n");
+    compact_note(out, compact);
     fprintf(out, "\nLargest driver of each NPV (input at its P10 and P90, all else at base):\n");
     for (size_t i = 0; i < n; i++) {
         const cxroi_sim_initiative *r = &sim->initiatives[i];
@@ -507,9 +510,7 @@ static cxroi_error segments_table(const cxroi_analysis *a, FILE *out)
     if (any_loss)
         fprintf(out, "! Loss-making segment: each customer costs more to serve than it "
                      "contributes.\n");
-    if (compact)
-        fprintf(out, "Amounts too wide for a column are abbreviated: 1.79 tn = 1.79 "
-                     "trillion, 1.79e+15 = 1.79 x 10^15.\n");
+    compact_note(out, compact);
     return CXROI_OK;
 }
 
@@ -591,9 +592,7 @@ static cxroi_error portfolio_table(const cxroi_analysis *a, FILE *out)
                      "of %s\nadds %s).\n",
                 p->marginal_value, next, gain);
     }
-    if (compact)
-        fprintf(out, "Amounts too wide for a column are abbreviated: 1.79 tn = 1.79 "
-                     "trillion, 1.79e+15 = 1.79 x 10^15.\n");
+    compact_note(out, compact);
     return CXROI_OK;
 }
 

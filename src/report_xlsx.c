@@ -1837,12 +1837,11 @@ static void sheet_matrix(xw *x)
         wf(x, ws, r, VM_CONTRIB, &f, x->f_money2, e->contribution_per_customer);
         fb_reset(&f);
         fb_add(&f, "=%s*%s", ref(c1, r, VM_CUST, false, false), ref(c2, r, VM_CONTRIB, false, false));
-        wf(x, ws, r, VM_TOTAL, &f, x->f_money, e->customers * e->contribution_per_customer);
+        wf(x, ws, r, VM_TOTAL, &f, x->f_money, e->contribution_total);
         wnum(x, ws, r, VM_RET, e->retention, x->f_pct);
         fb_reset(&f);
         fb_add(&f, "=IF(%s<0,\"loss-making\",\"profitable\")", ref(c1, r, VM_CONTRIB, false, false));
-        wfs(x, ws, r, VM_STATUS, &f, NULL,
-            e->contribution_per_customer < 0.0 ? "loss-making" : "profitable");
+        wfs(x, ws, r, VM_STATUS, &f, NULL, e->loss_making ? "loss-making" : "profitable");
         if (pf && pf->matrix.pv && pf->matrix.n_segments == s->n_segments &&
             pf->matrix.n_touchpoints == nt) {
             for (size_t t = 0; t < nt; t++)
