@@ -581,6 +581,20 @@ static long sbg_terms(double d)
     return k > SBG_SERIES_MAX_TERMS ? -1 : (long)k + 1;
 }
 
+/* The tenure of segment `seg` in a formula: the defined name of an sBG segment's
+ * retention_curve.tenure (an input the reader may change); 0 for a survival curve, whose
+ * fit starts its base at age 0 (the model's tenure there). */
+static void tenure_formula(const cxroi_segment *seg, char *out, size_t size)
+{
+    if (seg->retention_kind != CXROI_RETENTION_SBG) {
+        snprintf(out, size, "0");
+        return;
+    }
+    char path[300];
+    snprintf(path, sizeof path, "segments.%s.retention_curve.tenure", seg->id);
+    cxroi_report_xlsx_name(out, size, path);
+}
+
 /* The baseline of every segment: customers without any initiative, contribution per
  * customer, and with customer equity the value at H of a customer. */
 static lxw_row_t cash_baseline(xw *x, lxw_row_t row)
@@ -652,13 +666,7 @@ static lxw_row_t cash_baseline(xw *x, lxw_row_t row)
         const char *alpha = nm(x, spec->sbg_alpha), *beta = nm(x, spec->sbg_beta);
         double va = base_of(x, spec->sbg_alpha, NAN), vb = base_of(x, spec->sbg_beta, NAN);
         char tenure[320];
-        if (spec->retention_kind == CXROI_RETENTION_SBG) {
-            char path[300];
-            snprintf(path, sizeof path, "segments.%s.retention_curve.tenure", spec->id);
-            cxroi_report_xlsx_name(tenure, sizeof tenure, path);
-        } else {
-            snprintf(tenure, sizeof tenure, "0");
-        }
+        tenure_formula(spec, tenure, sizeof tenure);
         b->coh_row = row;
         for (int j = 0; j <= H; j++) {
             lxw_row_t r = row + (lxw_row_t)j;
@@ -870,13 +878,7 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
             const char *alpha = nm(x, spec->sbg_alpha), *beta = nm(x, spec->sbg_beta);
             double va = base_of(x, spec->sbg_alpha, NAN), vb = base_of(x, spec->sbg_beta, NAN);
             char tenure[320];
-            if (spec->retention_kind == CXROI_RETENTION_SBG) {
-                char path[300];
-                snprintf(path, sizeof path, "segments.%s.retention_curve.tenure", spec->id);
-                cxroi_report_xlsx_name(tenure, sizeof tenure, path);
-            } else {
-                snprintf(tenure, sizeof tenure, "0");
-            }
+            tenure_formula(spec, tenure, sizeof tenure);
             lxw_row_t coh_row = row;
             double tv = 0.0;
             for (int t = 0; t <= H; t++)
@@ -2099,9 +2101,8 @@ static void sheet_retention(xw *x)
             wf(x, ws, row++, 1, &f, x->f_num, base_of(x, spec->sbg_beta, NAN));
             wstr(x, ws, row, 0, "Age of the base at the start (tenure, years)", NULL);
             if (spec->retention_kind == CXROI_RETENTION_SBG) {
-                char path[300], name[320];
-                snprintf(path, sizeof path, "segments.%s.retention_curve.tenure", spec->id);
-                cxroi_report_xlsx_name(name, sizeof name, path);
+                char name[320];
+                tenure_formula(spec, name, sizeof name);
                 fb_reset(&f);
                 fb_add(&f, "=%s", name);
                 wf(x, ws, row++, 1, &f, x->f_count, spec->tenure);
@@ -2314,16 +2315,16 @@ static void sheet_portfolio(xw *x)
         x->nomem = true;
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        items[i].index = i;
-        double up = base_of(x, s->initiatives[i].upfront, 0.0);
-        double mean = sim ? sim->initiatives[i].npv.mean : x->a->initiatives[i].base.npv;
-        items[i].key = up > 0.0 ? mean / up : (mean > 0 ? INFINITY : -INFINITY);
-    }
-    if (pf && pf->ranking) {
+    if (pf && pf->ranking) { /* the portfolio's own ranking, funded ones first */
         for (size_t i = 0; i < n; i++)
             items[i].index = pf->ranking[i];
-    } else {
+    } else { /* no portfolio stage: by expected NPV per unit of upfront cost alone */
+        for (size_t i = 0; i < n; i++) {
+            items[i].index = i;
+            double up = base_of(x, s->initiatives[i].upfront, 0.0);
+            double mean = sim ? sim->initiatives[i].npv.mean : x->a->initiatives[i].base.npv;
+            items[i].key = up > 0.0 ? mean / up : (mean > 0 ? INFINITY : -INFINITY);
+        }
         qsort(items, n, sizeof *items, cmp_rank);
     }
     double cum = 0.0;
