@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "path_internal.h"
+
 struct cxroi_atomic_file {
     char *path;   /* the target */
     char *temp;   /* the temporary file; NULL when written straight through */
@@ -234,20 +236,7 @@ const char *cxroi_atomic_temp_path(const cxroi_atomic_file *file)
  * reason to fail a report that is already complete. */
 static void sync_directory(const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash) {
-        dir = malloc(2);
-        if (dir)
-            strcpy(dir, ".");
-    } else {
-        size_t n = slash == path ? 1 : (size_t)(slash - path);
-        dir = malloc(n + 1);
-        if (dir) {
-            memcpy(dir, path, n);
-            dir[n] = '\0';
-        }
-    }
+    char *dir = cxroi_path_dir(path);
     if (!dir)
         return;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -5,6 +5,7 @@
 #define _XOPEN_SOURCE 700
 #endif
 #include "cli_internal.h"
+#include "path_internal.h"
 #include "suggest_internal.h"
 
 #include <dirent.h>
@@ -33,11 +34,8 @@
 /* Scenario and template files are small; anything larger is not one of ours. */
 #define TEMPLATE_MAX_BYTES (4u << 20)
 
-/* Limits of the numeric options: the loader's for `simulation.iterations` and
- * `simulation.seed` (a seed must be exact in a double, 2^53 - 1, so that JSON readers
- * see the very seed that was used); beyond MAX_THREADS a typo is likelier than intent. */
-#define MAX_ITERATIONS 100000000ull
-#define MAX_SEED 9007199254740991ull
+/* Limit of --threads: beyond it a typo is likelier than intent. (-n and --seed take
+ * the loader's limits, CXROI_MAX_ITERATIONS and CXROI_MAX_SEED.) */
 #define MAX_THREADS 4096ull
 
 static const char USAGE[] =
@@ -323,20 +321,6 @@ static char *read_text(const char *path, size_t *length)
     return buf;
 }
 
-/* The directory part of @p path ("." when none), for resolving includes and naming
- * where temporary files go. */
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t n = slash ? (slash == path ? 1 : (size_t)(slash - path)) : 1;
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, slash ? path : ".", n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* Flush standard output; on failure say so (a full disk, a closed pipe) and return the
  * I/O exit status. */
 static int flush_stdout(const char *command)
@@ -357,7 +341,7 @@ static void explain_open_failure(FILE *err_out, const char *path, int e)
 {
     struct stat st;
     bool target_ok = lstat(path, &st) == 0 ? S_ISREG(st.st_mode) : errno == ENOENT;
-    char *dir = dir_of(path);
+    char *dir = cxroi_path_dir(path);
     struct stat ds;
     if (target_ok && dir && stat(dir, &ds) == 0 && S_ISDIR(ds.st_mode)) {
         if (strcmp(dir, ".") == 0)
@@ -652,12 +636,12 @@ static int cmd_run(int argc, char **argv)
             report_path = value;
             break;
         case O_ITERATIONS:
-            if (!parse_count("run", "-n/--iterations", value, 1, MAX_ITERATIONS, &v))
+            if (!parse_count("run", "-n/--iterations", value, 1, CXROI_MAX_ITERATIONS, &v))
                 return CXROI_EXIT_USAGE;
             options.iterations = (size_t)v;
             break;
         case O_SEED:
-            if (!parse_count("run", "--seed", value, 0, MAX_SEED, &v))
+            if (!parse_count("run", "--seed", value, 0, CXROI_MAX_SEED, &v))
                 return CXROI_EXIT_USAGE;
             options.has_seed = true;
             options.seed = v;
@@ -1194,7 +1178,7 @@ static int cmd_init(const char *program, int argc, char **argv)
     }
 
     /* Never hand the user a starter that `check` would reject. */
-    base_dir = dir_of(target);
+    base_dir = cxroi_path_dir(target);
     if (!base_dir)
         goto nomem;
     cxroi_scenario *probe = NULL;

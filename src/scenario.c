@@ -25,6 +25,7 @@
 #include <gsl/gsl_matrix.h>
 
 #include "cxroi/sbg.h"
+#include "path_internal.h"
 #include "suggest_internal.h"
 #include "utf8_internal.h"
 #include "yamltree_internal.h"
@@ -34,7 +35,6 @@
 #define MAX_INITIATIVES 1000
 #define MAX_TOUCHPOINTS 1000
 #define MAX_INCLUDES 64
-#define MAX_ITERATIONS 100000000ULL
 #define MAX_DISCRETE 10000
 #define MAX_SURVIVAL 1000
 /* Survival points of all segments together. Each curve is fitted by maximum likelihood
@@ -50,7 +50,6 @@
 typedef struct loaded_file {
     cxroi_ydoc *doc;
     const char *name; /* points into scenario->files */
-    bool is_top;
 } loaded_file;
 
 typedef struct loader {
@@ -1204,14 +1203,13 @@ static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
         return;
     }
     cxroi_scenario *sc = L->sc;
-    for (size_t i = 0; i < sc->n_segments; i++) {
-        if (strcmp(sc->segments[i].id, id) == 0) {
-            error_at(L, idn, "%s: segment '%s' is defined twice: here and at %s:%d:%d", path, id,
-                     sc->segments[i].mark.file, sc->segments[i].mark.line,
-                     sc->segments[i].mark.column);
-            free(id);
-            return;
-        }
+    size_t twin = cxroi_scenario_find_segment(sc, id);
+    if (twin != CXROI_NONE) {
+        const cxroi_mark *m = &sc->segments[twin].mark;
+        error_at(L, idn, "%s: segment '%s' is defined twice: here and at %s:%d:%d", path, id,
+                 m->file, m->line, m->column);
+        free(id);
+        return;
     }
     if (sc->n_segments >= MAX_SEGMENTS) {
         error_at(L, node, "too many segments: at most %d are allowed", MAX_SEGMENTS);
@@ -1403,6 +1401,14 @@ static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
 /* ---------------------------------------------------------------------------------- */
 /* Touchpoints                                                                         */
 
+static size_t touchpoint_index(const cxroi_scenario *sc, const char *name)
+{
+    for (size_t i = 0; i < sc->n_touchpoints; i++)
+        if (strcmp(sc->touchpoints[i], name) == 0)
+            return i;
+    return CXROI_NONE;
+}
+
 static void read_touchpoints(loader *L, const cxroi_ynode *node)
 {
     if (!expect_seq(L, node, "touchpoints", "[onboarding, mobile_app, branch]"))
@@ -1415,18 +1421,16 @@ static void read_touchpoints(loader *L, const cxroi_ynode *node)
         char *id = NULL;
         if (!get_id(L, item, path, &id))
             continue;
-        bool dup = false;
-        for (size_t j = 0; j < sc->n_touchpoints; j++) {
-            if (strcmp(sc->touchpoints[j], id) == 0) {
-                error_at(L, item, "%s: touchpoint '%s' is listed twice: here and at %s:%d:%d", path,
-                         id, L->touchpoint_marks[j].file, L->touchpoint_marks[j].line,
-                         L->touchpoint_marks[j].column);
-                dup = true;
-            }
+        size_t twin = touchpoint_index(sc, id);
+        if (twin != CXROI_NONE) {
+            const cxroi_mark *m = &L->touchpoint_marks[twin];
+            error_at(L, item, "%s: touchpoint '%s' is listed twice: here and at %s:%d:%d", path,
+                     id, m->file, m->line, m->column);
+            free(id);
+            continue;
         }
-        if (dup || sc->n_touchpoints >= MAX_TOUCHPOINTS) {
-            if (!dup)
-                error_at(L, item, "too many touchpoints: at most %d are allowed", MAX_TOUCHPOINTS);
+        if (sc->n_touchpoints >= MAX_TOUCHPOINTS) {
+            error_at(L, item, "too many touchpoints: at most %d are allowed", MAX_TOUCHPOINTS);
             free(id);
             continue;
         }
@@ -1458,14 +1462,6 @@ static const char *const INITIATIVE_KEYS[] = {"id",       "name",           "kin
                                               "benefits", "risk_adjustment"};
 static const char *const EFFECT_KEYS[] = {"retention", "churn", "revenue", "cost_to_serve",
                                           "acquisitions"};
-
-static size_t touchpoint_index(const cxroi_scenario *sc, const char *name)
-{
-    for (size_t i = 0; i < sc->n_touchpoints; i++)
-        if (strcmp(sc->touchpoints[i], name) == 0)
-            return i;
-    return CXROI_NONE;
-}
 
 static void unknown_reference(loader *L, const cxroi_ynode *node, const char *path,
                               const char *what, const char *name, char *const *known, size_t n,
@@ -1691,14 +1687,13 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
         L->lost_initiative = true;
         return;
     }
-    for (size_t i = 0; i < sc->n_initiatives; i++) {
-        if (strcmp(sc->initiatives[i].id, id) == 0) {
-            error_at(L, idn, "%s: initiative '%s' is defined twice: here and at %s:%d:%d", path, id,
-                     sc->initiatives[i].mark.file, sc->initiatives[i].mark.line,
-                     sc->initiatives[i].mark.column);
-            free(id);
-            return;
-        }
+    size_t twin = cxroi_scenario_find_initiative(sc, id);
+    if (twin != CXROI_NONE) {
+        const cxroi_mark *m = &sc->initiatives[twin].mark;
+        error_at(L, idn, "%s: initiative '%s' is defined twice: here and at %s:%d:%d", path, id,
+                 m->file, m->line, m->column);
+        free(id);
+        return;
     }
     if (sc->n_initiatives >= MAX_INITIATIVES) {
         error_at(L, node, "too many initiatives: at most %d are allowed", MAX_INITIATIVES);
@@ -1868,10 +1863,10 @@ static void read_simulation(loader *L, const cxroi_ynode *node)
     cxroi_simulation_spec *sim = &L->sc->simulation;
     long long v;
     const cxroi_ynode *it = cxroi_ynode_get(node, "iterations");
-    if (it && get_int(L, it, "simulation.iterations", 1, (long long)MAX_ITERATIONS, &v))
+    if (it && get_int(L, it, "simulation.iterations", 1, (long long)CXROI_MAX_ITERATIONS, &v))
         sim->iterations = (size_t)v;
     const cxroi_ynode *seed = cxroi_ynode_get(node, "seed");
-    if (seed && get_int(L, seed, "simulation.seed", 0, 9007199254740991LL, &v))
+    if (seed && get_int(L, seed, "simulation.seed", 0, (long long)CXROI_MAX_SEED, &v))
         sim->seed = (uint64_t)v;
     const cxroi_ynode *sampling = cxroi_ynode_get(node, "sampling");
     if (sampling) {
@@ -1928,7 +1923,7 @@ static size_t path_distance(const char *a, const char *b)
         sb[lb] = '\0';
         size_t d = cxroi_edit_distance(sa, sb);
         size_t len = la > lb ? la : lb;
-        if (d > (len <= 4 ? 1u : len <= 8 ? 2u : 3u))
+        if (d > cxroi_suggest_max_edits(len))
             return SIZE_MAX;
         total += d;
         if ((a[la] == '.') != (b[lb] == '.'))
@@ -2306,22 +2301,6 @@ static void read_portfolio(loader *L, const cxroi_ynode *node)
 /* ---------------------------------------------------------------------------------- */
 /* Files and includes                                                                  */
 
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t n = slash ? (size_t)(slash - path) : 0;
-    char *d = malloc(n + 2);
-    if (!d)
-        return NULL;
-    if (slash) {
-        memcpy(d, path, n ? n : 1);
-        d[n ? n : 1] = '\0';
-    } else {
-        strcpy(d, ".");
-    }
-    return d;
-}
-
 static const char *add_file_name(loader *L, const char *name)
 {
     cxroi_scenario *sc = L->sc;
@@ -2422,7 +2401,6 @@ static void read_includes(loader *L, const cxroi_ynode *node, const char *base_d
         }
         L->files[L->n_files].doc = doc;
         L->files[L->n_files].name = name;
-        L->files[L->n_files].is_top = false;
         L->n_files++;
     }
 }
@@ -2663,7 +2641,6 @@ static cxroi_error load(loader *L, cxroi_ydoc *top_doc, const char *base_dir)
     cxroi_scenario *sc = L->sc;
     L->files[0].doc = top_doc;
     L->files[0].name = sc->files[0];
-    L->files[0].is_top = true;
     L->n_files = 1;
     L->file = sc->files[0];
     sc->discount_rate = CXROI_NONE;
@@ -2776,7 +2753,7 @@ cxroi_error cxroi_scenario_load(const char *path, cxroi_diag *diag, cxroi_scenar
     cxroi_error e = cxroi_ydoc_load_file(path, path, NULL, diag, &doc);
     if (e != CXROI_OK)
         return e;
-    char *dir = dir_of(path);
+    char *dir = cxroi_path_dir(path);
     if (!dir) {
         cxroi_ydoc_free(doc);
         return CXROI_ERROR_NOMEM;

@@ -38,6 +38,11 @@ size_t cxroi_edit_distance(const char *a, const char *b)
 }
 
 /* The closest of `candidates` to `word`, or NULL when none is close. */
+size_t cxroi_suggest_max_edits(size_t len)
+{
+    return len <= 4 ? 1 : (len <= 8 ? 2 : 3);
+}
+
 const char *cxroi_suggest(const char *word, const char *const *candidates, size_t n)
 {
     const char *best = NULL;
@@ -49,9 +54,7 @@ const char *cxroi_suggest(const char *word, const char *const *candidates, size_
             best = candidates[i];
         }
     }
-    size_t len = strlen(word);
-    size_t allowed = len <= 4 ? 1 : (len <= 8 ? 2 : 3);
-    if (best && best_d <= allowed)
+    if (best && best_d <= cxroi_suggest_max_edits(strlen(word)))
         return best;
     /* A longer or shorter spelling such as "retention_rate" or "triangle" for
      * "retention" or "triangular" also deserves a hint: a shared prefix of 5+ letters. */

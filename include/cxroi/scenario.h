@@ -27,6 +27,12 @@
 /** Largest horizon accepted, in years. */
 #define CXROI_MAX_HORIZON 50
 
+/** Most Monte Carlo iterations a scenario or the command line may ask for. */
+#define CXROI_MAX_ITERATIONS 100000000ULL
+
+/** Largest seed: 2^53 - 1, exact in a double, so that JSON readers see the very seed used. */
+#define CXROI_MAX_SEED 9007199254740991ULL
+
 /** A place in a scenario file (1-based). `file` points into cxroi_scenario.files. */
 typedef struct cxroi_mark {
     const char *file;
