@@ -653,12 +653,9 @@ static int cmd_run(int argc, char **argv)
             break;
         case O_SAMPLING:
             options.has_sampling = true;
-            if (strcmp(value, "monte_carlo") == 0) {
-                options.sampling = CXROI_SAMPLING_MONTE_CARLO;
-            } else if (strcmp(value, "latin_hypercube") == 0) {
-                options.sampling = CXROI_SAMPLING_LATIN_HYPERCUBE;
-            } else {
-                static const char *const kinds[] = {"monte_carlo", "latin_hypercube"};
+            if (!cxroi_sampling_from_name(value, &options.sampling)) {
+                const char *const kinds[] = {cxroi_sampling_name(CXROI_SAMPLING_MONTE_CARLO),
+                                             cxroi_sampling_name(CXROI_SAMPLING_LATIN_HYPERCUBE)};
                 usage_error("run", cxroi_suggest(value, kinds, 2),
                             "--sampling expects monte_carlo or latin_hypercube, got '%s'",
                             value);

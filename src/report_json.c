@@ -460,8 +460,7 @@ static json_t *build(const cxroi_analysis *a, const cxroi_diag *diag)
                                        : json_real((double)a->seed),
         &ok);
     set(root, "sampling",
-        json_string(a->sampling == CXROI_SAMPLING_MONTE_CARLO ? "monte_carlo"
-                                                              : "latin_hypercube"),
+        json_string(cxroi_sampling_name(a->sampling)),
         &ok);
 
     json_t *inits = json_array();

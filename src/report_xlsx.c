@@ -1334,11 +1334,6 @@ static void link_metric(xw *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, lxw_
         wfs(x, ws, r, c, &f, fmt, missing);
 }
 
-static const char *sampling_name(cxroi_sampling s)
-{
-    return s == CXROI_SAMPLING_MONTE_CARLO ? "monte_carlo" : "latin_hypercube";
-}
-
 static bool is_funded(const xw *x, size_t i)
 {
     return x->portfolio && x->portfolio->funded && x->portfolio->funded[i];
@@ -1387,7 +1382,7 @@ static void sheet_summary(xw *x)
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)a->seed);
     wstr(x, ws, r++, 1, buf, NULL);
     wstr(x, ws, r, 0, "Sampling", x->f_bold);
-    wstr(x, ws, r++, 1, sampling_name(a->sampling), NULL);
+    wstr(x, ws, r++, 1, cxroi_sampling_name(a->sampling), NULL);
     wstr(x, ws, r, 0, "Budget (sum of upfront costs funded)", x->f_bold);
     if (s->portfolio.has_budget)
         wnum(x, ws, r++, 1, s->portfolio.budget, x->f_money);
@@ -1599,7 +1594,7 @@ static void sheet_simulation(xw *x)
     snprintf(buf, sizeof buf,
              "%zu iterations (%s sampling, seed %llu)%s. Percentiles interpolate between order "
              "statistics as Excel's PERCENTILE.INC does.",
-             sim->iterations, sampling_name(sim->sampling), (unsigned long long)sim->seed,
+             sim->iterations, cxroi_sampling_name(sim->sampling), (unsigned long long)sim->seed,
              sim->precision_reached ? ", stopped early at the precision asked for" : "");
     wstr(x, ws, 1, 0, buf, x->f_subtitle);
     static const char *const heads[] = {"",          "Mean NPV",  "SD",      "P5",

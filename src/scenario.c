@@ -1870,13 +1870,10 @@ static void read_simulation(loader *L, const cxroi_ynode *node)
         sim->seed = (uint64_t)v;
     const cxroi_ynode *sampling = cxroi_ynode_get(node, "sampling");
     if (sampling) {
-        static const char *const NAMES[] = {"monte_carlo", "latin_hypercube"};
         const char *s = scalar_text(sampling);
-        if (strcmp(s, "monte_carlo") == 0)
-            sim->sampling = CXROI_SAMPLING_MONTE_CARLO;
-        else if (strcmp(s, "latin_hypercube") == 0)
-            sim->sampling = CXROI_SAMPLING_LATIN_HYPERCUBE;
-        else {
+        if (!cxroi_sampling_from_name(s, &sim->sampling)) {
+            const char *const NAMES[] = {cxroi_sampling_name(CXROI_SAMPLING_MONTE_CARLO),
+                                         cxroi_sampling_name(CXROI_SAMPLING_LATIN_HYPERCUBE)};
             char found[128];
             describe_node(sampling, found, sizeof found);
             const char *hint = is_scalar(sampling) ? cxroi_suggest(s, NAMES, 2) : NULL;
@@ -2790,6 +2787,21 @@ size_t cxroi_scenario_find_segment(const cxroi_scenario *sc, const char *id)
         if (strcmp(sc->segments[i].id, id) == 0)
             return i;
     return CXROI_NONE;
+}
+
+const char *cxroi_sampling_name(cxroi_sampling sampling)
+{
+    return sampling == CXROI_SAMPLING_MONTE_CARLO ? "monte_carlo" : "latin_hypercube";
+}
+
+bool cxroi_sampling_from_name(const char *name, cxroi_sampling *sampling)
+{
+    for (int k = CXROI_SAMPLING_MONTE_CARLO; k <= CXROI_SAMPLING_LATIN_HYPERCUBE; k++)
+        if (name && strcmp(name, cxroi_sampling_name((cxroi_sampling)k)) == 0) {
+            *sampling = (cxroi_sampling)k;
+            return true;
+        }
+    return false;
 }
 
 bool cxroi_scenario_acts_on(const cxroi_scenario *sc, size_t initiative, size_t segment)

@@ -139,6 +139,13 @@ typedef enum cxroi_sampling {
     CXROI_SAMPLING_LATIN_HYPERCUBE
 } cxroi_sampling;
 
+/** @brief The YAML (and command-line) name of a sampling scheme: "monte_carlo" or
+ *         "latin_hypercube". */
+const char *cxroi_sampling_name(cxroi_sampling sampling);
+
+/** @brief Look up a sampling scheme by its name; true and sets @p sampling when known. */
+bool cxroi_sampling_from_name(const char *name, cxroi_sampling *sampling);
+
 /** Simulation settings. */
 typedef struct cxroi_simulation_spec {
     size_t iterations;    /**< Default 10000; the cap when precision is set. */
