@@ -215,6 +215,23 @@ static const char *scalar_text(const cxroi_ynode *n)
     return is_scalar(n) ? n->value : "";
 }
 
+/* Which of `names` the scalar `node` spells, or -1 after reporting what was found (with
+ * the closest name as a hint). */
+static int read_choice(loader *L, const cxroi_ynode *node, const char *path,
+                       const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (is_scalar(node) && strcmp(node->value, names[i]) == 0)
+            return (int)i;
+    char found[128], list[256];
+    describe_node(node, found, sizeof found);
+    join_words(names, n, list, sizeof list);
+    const char *hint = is_scalar(node) ? cxroi_suggest(node->value, names, n) : NULL;
+    error_at(L, node, "%s: expected %s, found %s%s%s%s", path, list, found,
+             hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+    return -1;
+}
+
 static bool all_digits(const cxroi_ynode *n)
 {
     if (!is_scalar(n) || !n->plain || n->length == 0)
@@ -680,6 +697,24 @@ static bool in_domain(const domain *d, double v)
     return true;
 }
 
+/* A plain number within `dom`, into *out; false after reporting what was found instead
+ * (with a hint when it looks like a percentage of a fraction). */
+static bool get_number_in(loader *L, const cxroi_ynode *node, const char *path,
+                          const domain *dom, double *out)
+{
+    double v;
+    if (!get_number(L, node, path, dom->text, &v))
+        return false;
+    if (!in_domain(dom, v)) {
+        char hint[96];
+        error_at(L, node, "%s: expected %s, found %s%s", path, dom->text, node->value,
+                 dom->percent > 0.0 ? percent_hint(v, dom->percent, hint, sizeof hint) : "");
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 /* ---------------------------------------------------------------------------------- */
 /* Distributions                                                                       */
 
@@ -959,14 +994,8 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
         return false;
     }
     double v;
-    if (!get_number(L, node, path, dom->text, &v))
+    if (!get_number_in(L, node, path, dom, &v))
         return false;
-    if (!in_domain(dom, v)) {
-        char hint[96];
-        error_at(L, node, "%s: expected %s, found %s%s", path, dom->text, node->value,
-                 dom->percent > 0.0 ? percent_hint(v, dom->percent, hint, sizeof hint) : "");
-        return false;
-    }
     cxroi_dist_init_fixed(d, v);
     return true;
 }
@@ -1552,14 +1581,8 @@ static void read_touchpoint_weights(loader *L, cxroi_initiative *in, const cxroi
             continue;
         }
         double w;
-        if (!get_number(L, v, ip, "a weight from 0 to 1", &w)) {
-            ok = false;
-            continue;
-        }
-        if (!(w >= 0.0 && w <= 1.0)) {
-            char hint[96];
-            error_at(L, v, "%s: expected a weight from 0 to 1, found %s%s", ip, v->value,
-                     percent_hint(w, 2.0, hint, sizeof hint));
+        static const domain D_WEIGHT = {0.0, 1.0, false, false, "a weight from 0 to 1", 2.0};
+        if (!get_number_in(L, v, ip, &D_WEIGHT, &w)) {
             ok = false;
             continue;
         }
@@ -1721,18 +1744,12 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
 
     const cxroi_ynode *kind = cxroi_ynode_get(node, "kind");
     if (kind) {
-        static const char *const KINDS[] = {"cx", "other"};
-        if (is_scalar(kind) && strcmp(kind->value, "cx") == 0)
-            in->kind = CXROI_INITIATIVE_CX;
-        else if (is_scalar(kind) && strcmp(kind->value, "other") == 0)
-            in->kind = CXROI_INITIATIVE_OTHER;
-        else {
-            char found[128];
-            describe_node(kind, found, sizeof found);
-            const char *hint = is_scalar(kind) ? cxroi_suggest(kind->value, KINDS, 2) : NULL;
-            error_at(L, kind, "%s.kind: expected 'cx' or 'other', found %s%s%s%s", where, found,
-                     hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
-        }
+        static const char *const KINDS[] = {"cx", "other"}; /* CXROI_INITIATIVE_CX, _OTHER */
+        char kp[340];
+        snprintf(kp, sizeof kp, "%s.kind", where);
+        int k = read_choice(L, kind, kp, KINDS, 2);
+        if (k >= 0)
+            in->kind = k == 0 ? CXROI_INITIATIVE_CX : CXROI_INITIATIVE_OTHER;
     }
 
     long long v = 0;
@@ -1870,18 +1887,11 @@ static void read_simulation(loader *L, const cxroi_ynode *node)
         sim->seed = (uint64_t)v;
     const cxroi_ynode *sampling = cxroi_ynode_get(node, "sampling");
     if (sampling) {
-        const char *s = scalar_text(sampling);
-        if (!cxroi_sampling_from_name(s, &sim->sampling)) {
-            const char *const NAMES[] = {cxroi_sampling_name(CXROI_SAMPLING_MONTE_CARLO),
-                                         cxroi_sampling_name(CXROI_SAMPLING_LATIN_HYPERCUBE)};
-            char found[128];
-            describe_node(sampling, found, sizeof found);
-            const char *hint = is_scalar(sampling) ? cxroi_suggest(s, NAMES, 2) : NULL;
-            error_at(L, sampling,
-                     "simulation.sampling: expected 'monte_carlo' or 'latin_hypercube', found "
-                     "%s%s%s%s",
-                     found, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
-        }
+        const char *const NAMES[] = {cxroi_sampling_name(CXROI_SAMPLING_MONTE_CARLO),
+                                     cxroi_sampling_name(CXROI_SAMPLING_LATIN_HYPERCUBE)};
+        int k = read_choice(L, sampling, "simulation.sampling", NAMES, 2);
+        if (k >= 0)
+            sim->sampling = (cxroi_sampling)k;
     }
     const cxroi_ynode *prec = cxroi_ynode_get(node, "precision");
     double p;
@@ -2038,13 +2048,9 @@ static void read_correlations(loader *L, const cxroi_ynode *node)
         size_t b = correlation_param(L, between->items[1], p1);
         double r;
         snprintf(sub, sizeof sub, "%s.rho", path);
-        bool rho_ok = get_number(L, rho, sub, "a rank correlation from -1 to 1", &r);
-        if (rho_ok && !(r >= -1.0 && r <= 1.0)) {
-            char hint[96];
-            error_at(L, rho, "%s: expected a rank correlation from -1 to 1, found %s%s", sub,
-                     rho->value, percent_hint(r, 2.0, hint, sizeof hint));
-            rho_ok = false;
-        }
+        static const domain D_RHO = {-1.0, 1.0, false, false, "a rank correlation from -1 to 1",
+                                     2.0};
+        bool rho_ok = get_number_in(L, rho, sub, &D_RHO, &r);
         if (a == CXROI_NONE || b == CXROI_NONE || !rho_ok)
             continue;
         if (a == b) {
@@ -2254,27 +2260,16 @@ static void read_portfolio(loader *L, const cxroi_ynode *node)
     cxroi_portfolio_spec *p = &sc->portfolio;
     const cxroi_ynode *budget = cxroi_ynode_get(node, "budget");
     double v;
-    if (budget && get_number(L, budget, "portfolio.budget", "a budget >= 0", &v)) {
-        if (v >= 0.0) {
-            p->has_budget = true;
-            p->budget = v;
-        } else {
-            error_at(L, budget, "portfolio.budget: expected a budget >= 0, found %s",
-                     budget->value);
-        }
+    static const domain D_BUDGET = {0.0, INFINITY, false, true, "a budget >= 0", 0.0};
+    static const domain D_PROBABILITY = {0.0, 1.0, false, false, "a probability from 0 to 1", 0.0};
+    if (budget && get_number_in(L, budget, "portfolio.budget", &D_BUDGET, &v)) {
+        p->has_budget = true;
+        p->budget = v;
     }
     const cxroi_ynode *mlp = cxroi_ynode_get(node, "max_loss_probability");
-    if (mlp &&
-        get_number(L, mlp, "portfolio.max_loss_probability", "a probability from 0 to 1", &v)) {
-        if (v >= 0.0 && v <= 1.0) {
-            p->has_max_loss_probability = true;
-            p->max_loss_probability = v;
-        } else {
-            error_at(L, mlp,
-                     "portfolio.max_loss_probability: expected a probability from 0 to "
-                     "1, found %s",
-                     mlp->value);
-        }
+    if (mlp && get_number_in(L, mlp, "portfolio.max_loss_probability", &D_PROBABILITY, &v)) {
+        p->has_max_loss_probability = true;
+        p->max_loss_probability = v;
     }
     const cxroi_ynode *must = cxroi_ynode_get(node, "must_fund");
     if (must)
@@ -2510,18 +2505,9 @@ static void read_settings(loader *L, const cxroi_ynode *root)
     const cxroi_ynode *tv = cxroi_ynode_get(root, "terminal_value");
     if (tv) {
         static const char *const NAMES[] = {"none", "customer_equity"};
-        const char *s = scalar_text(tv);
-        if (strcmp(s, "none") == 0) {
-            sc->terminal_value = CXROI_TERMINAL_NONE;
-        } else if (strcmp(s, "customer_equity") == 0) {
-            sc->terminal_value = CXROI_TERMINAL_CUSTOMER_EQUITY;
-        } else {
-            char found[128];
-            describe_node(tv, found, sizeof found);
-            const char *hint = is_scalar(tv) ? cxroi_suggest(s, NAMES, 2) : NULL;
-            error_at(L, tv, "terminal_value: expected 'none' or 'customer_equity', found %s%s%s%s",
-                     found, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
-        }
+        int k = read_choice(L, tv, "terminal_value", NAMES, 2);
+        if (k >= 0)
+            sc->terminal_value = k == 0 ? CXROI_TERMINAL_NONE : CXROI_TERMINAL_CUSTOMER_EQUITY;
     }
 
     const cxroi_ynode *sim = cxroi_ynode_get(root, "simulation");
