@@ -331,6 +331,25 @@ static unsigned text_unit(const yt_ctx *ctx, yt_encoding enc, size_t i)
     return t[i];
 }
 
+/* The text's encoding from its byte-order mark, and the mark's length in *bom. */
+static yt_encoding text_encoding(const yt_ctx *ctx, size_t *bom)
+{
+    const unsigned char *t = ctx->text;
+    size_t n = ctx->length;
+    *bom = 0;
+    if (n >= 2 && t[0] == 0xFF && t[1] == 0xFE) {
+        *bom = 2;
+        return YT_UTF16LE;
+    }
+    if (n >= 2 && t[0] == 0xFE && t[1] == 0xFF) {
+        *bom = 2;
+        return YT_UTF16BE;
+    }
+    if (n >= 3 && t[0] == 0xEF && t[1] == 0xBB && t[2] == 0xBF)
+        *bom = 3;
+    return YT_UTF8;
+}
+
 /* A UTF-8 continuation byte or a UTF-16 low surrogate: not the start of a character. */
 static bool unit_continues(yt_encoding enc, unsigned u)
 {
@@ -345,19 +364,8 @@ static bool unit_continues(yt_encoding enc, unsigned u)
 static size_t text_walk(const yt_ctx *ctx, size_t limit, size_t line, size_t column,
                         size_t *at_line, size_t *at_column)
 {
-    const unsigned char *t = ctx->text;
-    size_t n = ctx->length;
-    yt_encoding enc = YT_UTF8;
-    size_t i = 0;
-    if (n >= 2 && t[0] == 0xFF && t[1] == 0xFE) {
-        enc = YT_UTF16LE;
-        i = 2;
-    } else if (n >= 2 && t[0] == 0xFE && t[1] == 0xFF) {
-        enc = YT_UTF16BE;
-        i = 2;
-    } else if (n >= 3 && t[0] == 0xEF && t[1] == 0xBB && t[2] == 0xBF) {
-        i = 3;
-    }
+    size_t n = ctx->length, i;
+    yt_encoding enc = text_encoding(ctx, &i);
     size_t w = enc == YT_UTF8 ? 1 : 2;
     size_t ln = 0;
     size_t col = 0;
@@ -387,11 +395,10 @@ static unsigned char_at_mark(const yt_ctx *ctx, const yaml_mark_t *mark)
     size_t i = text_walk(ctx, SIZE_MAX, mark->line, mark->column, &ln, &col);
     if (ln != mark->line || col != mark->column)
         return 0;
-    const unsigned char *t = ctx->text;
-    size_t n = ctx->length;
-    if (n >= 2 && ((t[0] == 0xFF && t[1] == 0xFE) || (t[0] == 0xFE && t[1] == 0xFF)))
-        return i + 2 <= n ? text_unit(ctx, t[0] == 0xFF ? YT_UTF16LE : YT_UTF16BE, i) : 0;
-    return i < n ? t[i] : 0;
+    size_t n = ctx->length, bom;
+    yt_encoding enc = text_encoding(ctx, &bom);
+    size_t w = enc == YT_UTF8 ? 1 : 2;
+    return i + w <= n ? text_unit(ctx, enc, i) : 0;
 }
 
 /* 1-based line and column of a byte offset in the text. */
@@ -413,8 +420,8 @@ static void mark_of_offset(const yt_ctx *ctx, size_t offset, int *line, int *col
 static size_t first_invalid_utf8(const yt_ctx *ctx)
 {
     const unsigned char *t = ctx->text;
-    size_t n = ctx->length;
-    if (n >= 2 && ((t[0] == 0xFF && t[1] == 0xFE) || (t[0] == 0xFE && t[1] == 0xFF)))
+    size_t n = ctx->length, bom;
+    if (text_encoding(ctx, &bom) != YT_UTF8)
         return SIZE_MAX;
     for (size_t i = 0; i < n;) {
         size_t len = cxroi_utf8_decode(t + i, n - i, NULL);
@@ -478,8 +485,8 @@ static bool missing_space_after_colon(const yt_ctx *ctx, const yaml_mark_t *mark
                                       size_t size)
 {
     const unsigned char *t = ctx->text;
-    size_t n = ctx->length;
-    if (n >= 2 && ((t[0] == 0xFF && t[1] == 0xFE) || (t[0] == 0xFE && t[1] == 0xFF)))
+    size_t n = ctx->length, bom;
+    if (text_encoding(ctx, &bom) != YT_UTF8)
         return false;
     size_t ln;
     size_t col;
