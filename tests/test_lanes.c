@@ -17,6 +17,7 @@
 #include "cxroi/simulation.h"
 #include "model_internal.h"
 #include "sampler_internal.h"
+#include "test_support.h"
 
 /* Every path of the lanes: constant and sBG segments (alpha and beta drawn per
  * iteration, so lanes differ in their rates), retention and churn effects wide enough
@@ -277,14 +278,7 @@ static cxroi_scenario *scenario_with(const char *from, const char *to)
     assert_non_null(at);
     char text[sizeof SCENARIO + 64];
     snprintf(text, sizeof text, "%.*s%s%s", (int)(at - SCENARIO), SCENARIO, to, at + strlen(from));
-    cxroi_diag *diag = cxroi_diag_new();
-    cxroi_scenario *sc = NULL;
-    cxroi_error e = cxroi_scenario_load_string(text, strlen(text), "other.yaml", ".", diag, &sc);
-    if (e != CXROI_OK)
-        cxroi_diag_print(diag, stderr);
-    cxroi_diag_free(diag);
-    assert_int_equal(e, CXROI_OK);
-    return sc;
+    return test_scenario_from_text(text, "other.yaml");
 }
 
 /* Initiative 1 of `last` on a workspace that evaluated the baselines of `before[0..n)`

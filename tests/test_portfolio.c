@@ -33,6 +33,7 @@
 #include "cxroi/portfolio.h"
 #include "cxroi/scenario.h"
 #include "cxroi/simulation.h"
+#include "test_support.h"
 
 #define MAX_BRUTE 14
 #define SAMPLES 64
@@ -445,14 +446,7 @@ static void test_portfolio_select_bad_arguments(void **state)
 
 static cxroi_scenario *load(const char *text)
 {
-    cxroi_diag *diag = cxroi_diag_new();
-    cxroi_scenario *sc = NULL;
-    cxroi_error e = cxroi_scenario_load_string(text, strlen(text), "port.yaml", ".", diag, &sc);
-    if (e != CXROI_OK)
-        cxroi_diag_print(diag, stderr);
-    cxroi_diag_free(diag);
-    assert_int_equal(e, CXROI_OK);
-    return sc;
+    return test_scenario_from_text(text, "port.yaml");
 }
 
 static cxroi_analysis *analyse(const cxroi_scenario *sc, unsigned threads, cxroi_diag *diag)

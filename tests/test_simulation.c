@@ -31,17 +31,11 @@
 #include "cxroi/scenario.h"
 #include "cxroi/simulation.h"
 #include "sampler_internal.h"
+#include "test_support.h"
 
 static cxroi_scenario *load(const char *text)
 {
-    cxroi_diag *diag = cxroi_diag_new();
-    cxroi_scenario *sc = NULL;
-    cxroi_error e = cxroi_scenario_load_string(text, strlen(text), "test.yaml", ".", diag, &sc);
-    if (e != CXROI_OK)
-        cxroi_diag_print(diag, stderr);
-    cxroi_diag_free(diag);
-    assert_int_equal(e, CXROI_OK);
-    return sc;
+    return test_scenario_from_text(text, "test.yaml");
 }
 
 /* The linear scenario with benefit distribution `dist` (YAML flow text). */

@@ -360,15 +360,22 @@ static void test_xlsx_samples_sheet(void **state)
     free(data);
 }
 
+/* A stand-in for a report written earlier, which a new report must replace whole or
+ * leave as it is. */
+static void write_old_report(const char *path)
+{
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    fputs("OLD REPORT\n", out);
+    assert_int_equal(fclose(out), 0);
+}
+
 static void test_xlsx_replaces_existing_report(void **state)
 {
     fixture *f = *state;
     char path[512];
     snprintf(path, sizeof path, "%s/old.xlsx", f->dir);
-    FILE *out = fopen(path, "w");
-    assert_non_null(out);
-    fputs("OLD REPORT\n", out);
-    fclose(out);
+    write_old_report(path);
     assert_int_equal(chmod(path, 0640), 0);
     assert_int_equal(cxroi_report_xlsx_save(f->analysis, NULL, path, NULL), CXROI_OK);
     char *data = slurp(path, NULL);
@@ -389,10 +396,7 @@ static void test_xlsx_failed_write_keeps_old_report(void **state)
     fixture *f = *state;
     char path[512];
     snprintf(path, sizeof path, "%s/keep.xlsx", f->dir);
-    FILE *out = fopen(path, "w");
-    assert_non_null(out);
-    fputs("OLD REPORT\n", out);
-    fclose(out);
+    write_old_report(path);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
