@@ -202,6 +202,25 @@ static void wstr(xw *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char 
     chk(x, worksheet_write_string(ws, r, c, s, f));
 }
 
+/* A section's band: `label` in the first column and the band's colour across the
+ * columns before `cols`. */
+static void section_band(xw *x, lxw_worksheet *ws, lxw_row_t row, const char *label,
+                         lxw_col_t cols)
+{
+    wstr(x, ws, row, 0, label, x->f_section);
+    for (lxw_col_t c = 1; c < cols; c++)
+        wstr(x, ws, row, c, "", x->f_section);
+}
+
+/* A table's header: heads[0..n) across row `row`, two lines high for wrapped titles. */
+static void header_row(xw *x, lxw_worksheet *ws, lxw_row_t row, const char *const *heads,
+                       lxw_col_t n)
+{
+    for (lxw_col_t c = 0; c < n; c++)
+        wstr(x, ws, row, c, heads[c], x->f_header);
+    chk(x, worksheet_set_row(ws, row, 32, NULL));
+}
+
 /* A formula with its cached numeric result. */
 static void wf(xw *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const fb *f, lxw_format *fmt,
                double cached)
@@ -773,10 +792,7 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
     fb f;
     snprintf(label, sizeof label, "Initiative: %s (%s)%s", in->name, in->id,
              in->kind == CXROI_INITIATIVE_OTHER ? ", not a CX initiative" : "");
-    wstr(x, ws, row, CF_LABEL, label, x->f_section);
-    for (int t = 0; t <= H; t++)
-        wstr(x, ws, row, ycol(t), "", x->f_section);
-    wstr(x, ws, row++, CF_CONST, "", x->f_section);
+    section_band(x, ws, row++, label, ycol(H) + 1);
 
     /* g_t = 0 for t <= start; min(1, (t - start) / ramp_years); 1 when ramp_years = 0. */
     double g[CXROI_MAX_HORIZON + 1];
@@ -1395,9 +1411,7 @@ static void sheet_summary(xw *x)
         "NPV P10",      "NPV P50",      "NPV P90",             "P(NPV > 0)",
         "ROI",          "IRR",          "Payback (years)",     "Break-even multiplier",
         "Funded"};
-    for (lxw_col_t c = 0; c < SU_COLS; c++)
-        wstr(x, ws, head, c, heads[c], x->f_header);
-    chk(x, worksheet_set_row(ws, head, 32, NULL));
+    header_row(x, ws, head, heads, SU_COLS);
     lxw_row_t first = head + 1;
     for (size_t i = 0; i < s->n_initiatives; i++) {
         const cxroi_initiative *in = &s->initiatives[i];
@@ -1601,9 +1615,7 @@ static void sheet_simulation(xw *x)
                                         "P10",       "P50",       "P90",     "P95",
                                         "P(NPV > 0)", "Std error of the mean", "ROI P10",
                                         "ROI P50",   "ROI P90"};
-    for (lxw_col_t c = 0; c < 13; c++)
-        wstr(x, ws, 3, c, heads[c], x->f_header);
-    chk(x, worksheet_set_row(ws, 3, 32, NULL));
+    header_row(x, ws, 3, heads, 13);
     lxw_row_t r = 4;
     for (size_t i = 0; i < s->n_initiatives; i++, r++) {
         const cxroi_sim_initiative *si = &sim->initiatives[i];
@@ -1623,9 +1635,7 @@ static void sheet_simulation(xw *x)
         const cxroi_distribution *dist = k < s->n_initiatives
                                              ? &sim->initiatives[k].npv_distribution
                                              : &x->portfolio->npv_distribution;
-        wstr(x, ws, r, 0, name, x->f_section);
-        for (lxw_col_t c = 1; c < 22; c++)
-            wstr(x, ws, r, c, "", x->f_section);
+        section_band(x, ws, r, name, 22);
         lxw_row_t h = r + 1;
         wstr(x, ws, h, 0, "NPV from", x->f_header);
         wstr(x, ws, h, 1, "NPV to", x->f_header);
@@ -2073,10 +2083,7 @@ static void sheet_retention(xw *x)
                        "with age"
                      : "constant retention: the same share renews every year";
         snprintf(label, sizeof label, "%s (%s): %s", spec->name, spec->id, model);
-        wstr(x, ws, row, 0, label, x->f_section);
-        for (lxw_col_t c = 1; c < chart_col + chart_cols; c++)
-            wstr(x, ws, row, c, "", x->f_section);
-        row++;
+        section_band(x, ws, row++, label, chart_col + chart_cols);
         lxw_row_t chart_top = row;
         /* The model's parameters, linked to their named cells on Assumptions. */
         lxw_row_t ll_row = 0;
@@ -2302,9 +2309,7 @@ static void sheet_portfolio(xw *x)
                                         "Cumulative upfront", "Expected NPV", "P(NPV > 0)",
                                         "Expected NPV per unit upfront", "Funded", "Budget"};
     lxw_row_t h = r;
-    for (lxw_col_t c = 0; c <= PO_BUDGET; c++)
-        wstr(x, ws, h, c, heads[c], x->f_header);
-    chk(x, worksheet_set_row(ws, h, 32, NULL));
+    header_row(x, ws, h, heads, PO_BUDGET + 1);
     rank_item *items = calloc(n ? n : 1, sizeof *items);
     if (!items) {
         x->nomem = true;
