@@ -10,7 +10,11 @@
  *   cxroi_bench_sim draw SCENARIO [-n N] [--seed S]
  *       the floor of the sampling cost: N iterations of one cxroi_dist_sample() call per
  *       uncertain input (the same GSL samplers, the same generator as the engine),
- *       on one thread, with nothing else: no model, no statistics.
+ *       on one thread, with nothing else: no model, no statistics. Then the raw GSL
+ *       calls the engine itself makes for the same draws (a block of draws per input:
+ *       gsl_ran_gaussian_ziggurat() for a family drawn from a normal score,
+ *       gsl_rng_uniform_pos() for the others), before any value is computed from them:
+ *       the part of the engine's time that is GSL's alone.
  *
  * Defaults: N, seed and sampling from the scenario's `simulation:`; threads 1.
  * Prints figures; asserts nothing.
@@ -22,6 +26,7 @@
 #include <time.h>
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
 #include "cxroi.h"
@@ -183,6 +188,36 @@ static int bench_run(const args *a)
     return 0;
 }
 
+/* Whether the engine draws a family from a normal score (src/sampler.c: normal,
+ * lognormal, beta and PERT; the others from a uniform). */
+static int drawn_from_normal_score(const cxroi_dist *d)
+{
+    return d->kind == CXROI_DIST_NORMAL || d->kind == CXROI_DIST_LOGNORMAL ||
+           d->kind == CXROI_DIST_BETA || d->kind == CXROI_DIST_PERT;
+}
+
+/* The engine's raw GSL calls for n iterations, as it makes them: a block of
+ * CXROI_SIM_BLOCK draws per input, the generator seeded once per block. */
+static double raw_engine_draws(const cxroi_dist *const *d, size_t nu, size_t n, gsl_rng *rng,
+                               double *block, double *checksum)
+{
+    double t0 = now();
+    for (size_t first = 0, b = 0; first < n; first += CXROI_SIM_BLOCK, b++) {
+        size_t len = n - first < CXROI_SIM_BLOCK ? n - first : CXROI_SIM_BLOCK;
+        gsl_rng_set(rng, (unsigned long)(b + 1));
+        for (size_t j = 0; j < nu; j++) {
+            if (drawn_from_normal_score(d[j]))
+                for (size_t k = 0; k < len; k++)
+                    block[k] = gsl_ran_gaussian_ziggurat(rng, 1.0);
+            else
+                for (size_t k = 0; k < len; k++)
+                    block[k] = gsl_rng_uniform_pos(rng);
+            *checksum += block[j % len];
+        }
+    }
+    return now() - t0;
+}
+
 static int bench_draw(const args *a)
 {
     double t_load;
@@ -222,6 +257,21 @@ static int bench_draw(const args *a)
            "ns_per_draw=%.1f checksum=%.6g\n",
            a->scenario, n, nu, n * nu, t, (double)n / t, 1e9 * t / (double)(n * (nu ? nu : 1)),
            checksum);
+    double *block = malloc(CXROI_SIM_BLOCK * sizeof *block);
+    if (!block) {
+        fputs("out of memory\n", stderr);
+        exit(1);
+    }
+    size_t normal_scores = 0;
+    for (size_t j = 0; j < nu; j++)
+        normal_scores += (size_t)drawn_from_normal_score(d[j]);
+    double raw_checksum = 0.0;
+    double t_raw = raw_engine_draws(d, nu, n, rng, block, &raw_checksum);
+    printf("draw raw_gsl iterations=%zu normal_scores=%zu uniforms=%zu run_s=%.4f "
+           "ns_per_draw=%.1f checksum=%.6g\n",
+           n, normal_scores, nu - normal_scores, t_raw,
+           1e9 * t_raw / (double)(n * (nu ? nu : 1)), raw_checksum);
+    free(block);
     /* Where the draw time goes: each family alone, over its inputs. */
     size_t reps = n < 200000 ? n : 200000;
     for (int kind = CXROI_DIST_UNIFORM; kind <= CXROI_DIST_DISCRETE; kind++) {
