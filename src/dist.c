@@ -540,6 +540,15 @@ void cxroi_dist_support(const cxroi_dist *d, double *lo, double *hi)
     *lo = *hi = NAN;
 }
 
+void cxroi_dist_draw_range(const cxroi_dist *d, double *lo, double *hi)
+{
+    cxroi_dist_support(d, lo, hi);
+    if (!isfinite(*lo))
+        *lo = cxroi_dist_quantile(d, CXROI_DIST_TAIL);
+    if (!isfinite(*hi))
+        *hi = cxroi_dist_quantile(d, 1.0 - CXROI_DIST_TAIL);
+}
+
 /* Triangular inverse CDF. F(mode) = (c - a) / (b - a); below it F(x) = (x - a)^2 / ((b - a)
  * (c - a)), above it 1 - F(x) = (b - x)^2 / ((b - a)(b - c)); each branch solved for x. */
 static inline double triangular_quantile(double a, double c, double b, double p)

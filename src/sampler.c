@@ -33,11 +33,6 @@
 #define TABLE_Z 8.2
 #define TABLE_NODES 2049
 
-/* Draws of families with infinite tails are kept within their 1e-6 and 1 - 1e-6
- * quantiles: the range the loader checked against the input's domain (a revenue can
- * never be drawn negative), at a cost of 2e-6 of probability mass. */
-#define TAIL_CLAMP 1e-6
-
 /* How an input turns randomness into a value. */
 typedef enum draw_kind {
     DRAW_TABLE,     /* x = T(z), z a normal score: beta, PERT, truncated normal */
@@ -345,11 +340,7 @@ cxroi_error cxroi_sampler_new(const cxroi_scenario *sc, cxroi_sampling sampling,
         in->param = p;
         in->dist = d;
         in->corr = -1;
-        cxroi_dist_support(d, &in->lo, &in->hi);
-        if (!isfinite(in->lo))
-            in->lo = cxroi_dist_quantile(d, TAIL_CLAMP);
-        if (!isfinite(in->hi))
-            in->hi = cxroi_dist_quantile(d, 1.0 - TAIL_CLAMP);
+        cxroi_dist_draw_range(d, &in->lo, &in->hi); /* the loader checked it */
         switch (d->kind) {
         case CXROI_DIST_NORMAL:
             in->draw = d->has_min || d->has_max ? DRAW_TABLE : DRAW_NORMAL;

@@ -951,11 +951,7 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
         }
         /* Stay within the input's domain, and within amounts cxroi can add up. */
         double lo, hi;
-        cxroi_dist_support(d, &lo, &hi);
-        if (!isfinite(lo))
-            lo = cxroi_dist_quantile(d, 1e-6);
-        if (!isfinite(hi))
-            hi = cxroi_dist_quantile(d, 1.0 - 1e-6);
+        cxroi_dist_draw_range(d, &lo, &hi);
         char desc[256], tail[128];
         if (too_large(fabs(lo) > fabs(hi) ? lo : hi, tail, sizeof tail)) {
             cxroi_dist_describe(d, desc, sizeof desc);

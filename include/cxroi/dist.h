@@ -111,6 +111,18 @@ void cxroi_dist_quantiles(const cxroi_dist *d, const double *p, double *x, size_
  */
 void cxroi_dist_support(const cxroi_dist *d, double *lo, double *hi);
 
+/** Probability cut from each infinite tail of a distribution in a simulation. */
+#define CXROI_DIST_TAIL 1e-6
+
+/**
+ * @brief The range [lo, hi] a simulation draws the input in: the support, with an
+ *        infinite end replaced by the CXROI_DIST_TAIL or 1 - CXROI_DIST_TAIL quantile
+ *        (a revenue is never drawn negative; 2e-6 of probability mass is the price).
+ *
+ * Every draw is clamped to it, and the loader checks it against the input's domain.
+ */
+void cxroi_dist_draw_range(const cxroi_dist *d, double *lo, double *hi);
+
 /**
  * @brief Validate the parameters of @p d.
  *
