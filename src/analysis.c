@@ -111,6 +111,72 @@ static bool check_customer_equity(const cxroi_scenario *s, const double *values,
     return ok;
 }
 
+/* The mark of the first of two parameters that is uncertain (the one whose range to
+ * narrow), else of the first. */
+static const cxroi_mark *uncertain_mark(const cxroi_scenario *s, size_t a, size_t b)
+{
+    if (!cxroi_dist_is_uncertain(&s->params[a].dist) && cxroi_dist_is_uncertain(&s->params[b].dist))
+        return &s->params[b].mark;
+    return &s->params[a].mark;
+}
+
+/* check_customer_equity() over the range the simulation draws the inputs in
+ * (cxroi_dist_draw_range()): the worst case is the highest retention, or the lowest
+ * alpha, against the lowest discount rate. Without it a scenario whose base case is
+ * fine would pass `check` and then stop `run` at the first such draw. Returns false
+ * when an error was reported. */
+static bool check_customer_equity_range(const cxroi_scenario *s, cxroi_diag *diag)
+{
+    if (s->terminal_value != CXROI_TERMINAL_CUSTOMER_EQUITY)
+        return true;
+    double d_lo, d_hi;
+    cxroi_dist_draw_range(&s->params[s->discount_rate].dist, &d_lo, &d_hi);
+    bool ok = true;
+    for (size_t k = 0; k < s->n_segments; k++) {
+        const cxroi_segment *seg = &s->segments[k];
+        if (!segment_has_effects(s, k))
+            continue;
+        if (seg->retention_kind == CXROI_RETENTION_CONSTANT) {
+            double r_lo, r_hi;
+            cxroi_dist_draw_range(&s->params[seg->retention].dist, &r_lo, &r_hi);
+            if (1.0 + d_lo - r_hi > 0.0)
+                continue;
+            const cxroi_mark *at = uncertain_mark(s, seg->retention, s->discount_rate);
+            cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
+                           "segments.%s: the customer equity of a customer is infinite in "
+                           "some iterations of the simulation: retention can be drawn up to "
+                           "%.6g and discount_rate down to %.6g, and retention must stay "
+                           "below 1 + discount rate; narrow their ranges (a retention always "
+                           "below %.6g) or use terminal_value: none",
+                           seg->id, r_hi, d_lo, 1.0 + d_lo);
+        } else {
+            double a_lo, a_hi;
+            cxroi_dist_draw_range(&s->params[seg->sbg_alpha].dist, &a_lo, &a_hi);
+            double beta = cxroi_dist_base(&s->params[seg->sbg_beta].dist);
+            double v = cxroi_model_sbg_residual_value(a_lo, beta,
+                                                      (double)seg->tenure + s->horizon, d_lo);
+            if (!isinf(v))
+                continue;
+            const cxroi_mark *at = uncertain_mark(s, s->discount_rate, seg->sbg_alpha);
+            if (!cxroi_dist_is_uncertain(&s->params[s->discount_rate].dist) &&
+                !cxroi_dist_is_uncertain(&s->params[seg->sbg_alpha].dist))
+                at = &seg->mark;
+            cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
+                           "segments.%s: the customer equity of a customer is infinite in "
+                           "some iterations of the simulation: with sBG retention the "
+                           "discounted expected residual lifetime converges only for a "
+                           "discount rate above 0, or equal to 0 when alpha > 1, and "
+                           "discount_rate can be drawn down to %.6g (alpha down to %.6g); "
+                           "%s, or use terminal_value: none",
+                           seg->id, d_lo, a_lo,
+                           d_lo < 0.0 ? "keep discount_rate above 0"
+                                      : "keep alpha above 1 or discount_rate above 0");
+        }
+        ok = false;
+    }
+    return ok;
+}
+
 /* Which quantity of metrics @p m is not finite, after cxroi_model_metrics() failed
  * (it zeroes the structure first, so what it did not reach is 0). */
 static const char *metrics_culprit(const cxroi_metrics *m)
@@ -222,7 +288,8 @@ cxroi_error cxroi_analysis_run(const cxroi_scenario *scenario,
     for (size_t k = 0; k < s->n_segments; k++)
         cxroi_model_segment_economics(s, a->base_values, k, &a->segments[k]);
 
-    if (!check_customer_equity(s, a->base_values, diag)) {
+    if (!check_customer_equity(s, a->base_values, diag) ||
+        !check_customer_equity_range(s, diag)) {
         err = CXROI_ERROR_MODEL;
         goto done;
     }

@@ -961,6 +961,70 @@ static void test_cli_infinite_customer_equity(void **state)
     free(err);
 }
 
+/* The same over the range the simulation draws: a base case that is fine but draws that
+ * are not must fail `check`, located at the uncertain input, instead of stopping `run`
+ * at the first such iteration with no location. A range that stays fine passes. */
+static void test_cli_infinite_customer_equity_in_some_draws(void **state)
+{
+    fixture *f = *state;
+    static const char *const head = "cxroi: 1\n"
+                                    "name: CE\n"
+                                    "currency: EUR\n"
+                                    "horizon: 3\n";
+    static const char *const body = "terminal_value: customer_equity\n"
+                                    "segments:\n"
+                                    "  - id: mass\n"
+                                    "    customers: 1000\n"
+                                    "    revenue_per_customer: 310\n"
+                                    "    margin: 0.35\n"
+                                    "    retention: {dist: uniform, min: 0.81, max: 0.9735}\n"
+                                    "  - id: smb\n"
+                                    "    customers: 500\n"
+                                    "    revenue_per_customer: 120\n"
+                                    "    margin: 0.5\n"
+                                    "    retention_curve: {sbg: {alpha: %s, beta: 1.182}}\n"
+                                    "initiatives:\n"
+                                    "  - id: a\n"
+                                    "    costs: {upfront: 1000}\n"
+                                    "    effects: {mass: {retention: 0.0135}, smb: {churn: -0.05}}\n";
+    char text[2048], sbg[64];
+    /* d from -0.05: the base 0.07 is fine; 0.9735 < 1 - 0.05 is not in every draw. */
+    snprintf(sbg, sizeof sbg, "1.5");
+    int n = snprintf(text, sizeof text, "%sdiscount_rate: {dist: uniform, min: -0.05, max: 0.19}\n",
+                     head);
+    snprintf(text + n, sizeof text - (size_t)n, body, sbg);
+    write_file(f, "ce.yaml", text);
+    assert_int_equal(RUN(f, "check", "ce.yaml"), 1);
+    assert_contains(f->err, "ce.yaml:12:16: error: segments.mass: the customer equity of a "
+                            "customer is infinite in some iterations of the simulation: "
+                            "retention can be drawn up to 0.9735 and discount_rate down to "
+                            "-0.05, and retention must stay below 1 + discount rate; narrow "
+                            "their ranges (a retention always below 0.95) or use "
+                            "terminal_value: none");
+    assert_contains(f->err, "ce.yaml:5:16: error: segments.smb: the customer equity of a "
+                            "customer is infinite in some iterations of the simulation: with "
+                            "sBG retention");
+    assert_contains(f->err, "discount_rate can be drawn down to -0.05 (alpha down to 1.5); "
+                            "keep discount_rate above 0, or use terminal_value: none");
+    /* A discount rate of 0 with alpha drawn below 1: reported at alpha. */
+    snprintf(sbg, sizeof sbg, "{dist: uniform, min: 0.704, max: 2.5}");
+    n = snprintf(text, sizeof text, "%sdiscount_rate: 0\n", head);
+    snprintf(text + n, sizeof text - (size_t)n, body, sbg);
+    write_file(f, "ce.yaml", text);
+    assert_int_equal(RUN(f, "check", "ce.yaml"), 1);
+    assert_contains(f->err, "ce.yaml:17:36: error: segments.smb: the customer equity of a "
+                            "customer is infinite in some iterations");
+    assert_contains(f->err, "keep alpha above 1 or discount_rate above 0, or use "
+                            "terminal_value: none");
+    /* Ranges that keep every draw finite pass. */
+    snprintf(sbg, sizeof sbg, "{dist: uniform, min: 0.704, max: 2.5}");
+    n = snprintf(text, sizeof text, "%sdiscount_rate: {dist: uniform, min: 0.03, max: 0.19}\n",
+                 head);
+    snprintf(text + n, sizeof text - (size_t)n, body, sbg);
+    write_file(f, "ce.yaml", text);
+    assert_int_equal(RUN(f, "check", "ce.yaml"), 0);
+}
+
 /* No costs and no effect: NPV is 0 at every multiple, so there is no break-even and,
  * with every cash flow 0, nothing to pay back: null in JSON, n/a with a reason in the
  * table. */
@@ -1426,6 +1490,7 @@ int main(void)
         T(test_cli_json_never_overwrites_scenario),
         T(test_cli_default_scenario_relative_path),
         T(test_cli_infinite_customer_equity),
+        T(test_cli_infinite_customer_equity_in_some_draws),
         T(test_cli_nothing_to_recover),
         T(test_cli_json_no_temporary_file),
         T(test_cli_fit_survival),
