@@ -230,8 +230,8 @@ typedef struct table {
     const char *const *head;  /* n_cols */
     const char *const *unit;  /* n_cols */
     const cell *cells;        /* n_rows x n_cols */
-    size_t rule_after;        /* rows before a labelled rule (0: none) */
-    const char *rule_label;   /* e.g. the funding line */
+    size_t rule_after;        /* rows before the labelled rule (0 .. n_rows) */
+    const char *rule_label;   /* e.g. the funding line; NULL: no rule */
 } table;
 
 enum { MAX_TABLE_COLS = 16 };
@@ -266,9 +266,10 @@ static void print_table(FILE *out, const table *t)
         fputc('\n', out);
     }
     put_rule(out, name_width + others);
-    for (size_t r = 0; r < t->n_rows; r++) {
-        if (r > 0 && r == t->rule_after && t->rule_label) {
-            /* "==== label ====" across the table */
+    for (size_t r = 0; r <= t->n_rows; r++) {
+        /* "==== label ====" across the table, also above the first row (nothing funded)
+         * or below the last (everything funded) */
+        if (r == t->rule_after && t->rule_label) {
             size_t total = name_width + others, lw = display_width(t->rule_label) + 2;
             size_t left = lw + 4 < total ? 4 : 0;
             for (size_t k = 0; k < left; k++)
@@ -278,6 +279,8 @@ static void print_table(FILE *out, const table *t)
                 fputc('=', out);
             fputc('\n', out);
         }
+        if (r == t->n_rows)
+            break;
         put_field(out, t->names[r], name_width, false);
         for (size_t c = 0; c < t->n_cols; c++) {
             fprintf(out, "%*s", GAP, "");

@@ -2246,6 +2246,33 @@ static bool read_group(loader *L, const cxroi_ynode *node, const char *path, cxr
     return true;
 }
 
+/* A budget below every initiative's base upfront cost funds nothing: almost surely a
+ * unit slip (thousands for millions), worth a warning before a run shows an empty
+ * portfolio. */
+static void warn_budget_funds_nothing(loader *L, const cxroi_ynode *at, double budget)
+{
+    const cxroi_scenario *sc = L->sc;
+    size_t cheapest = CXROI_NONE;
+    double least = INFINITY;
+    for (size_t i = 0; i < sc->n_initiatives; i++) {
+        size_t u = sc->initiatives[i].upfront;
+        double cost = u == CXROI_NONE ? 0.0 : cxroi_dist_base(&sc->params[u].dist);
+        if (cost < least) {
+            least = cost;
+            cheapest = i;
+        }
+    }
+    /* After an error (budget: 7,500 in {...} reads as 7) it would only distract. */
+    if (cheapest == CXROI_NONE || !(least > budget + CXROI_BUDGET_EPSREL * budget) ||
+        cxroi_diag_error_count(L->diag) > 0)
+        return;
+    warning_at(L, at,
+               "portfolio.budget: %.15g is below the smallest upfront cost of any initiative "
+               "(%.15g, '%s'): nothing can be funded; raise the budget, or remove it to fund "
+               "every initiative with a positive expected NPV",
+               budget, least, sc->initiatives[cheapest].id);
+}
+
 static void read_portfolio(loader *L, const cxroi_ynode *node)
 {
     cxroi_scenario *sc = L->sc;
@@ -2261,6 +2288,7 @@ static void read_portfolio(loader *L, const cxroi_ynode *node)
     if (budget && get_number_in(L, budget, "portfolio.budget", &D_BUDGET, &v)) {
         p->has_budget = true;
         p->budget = v;
+        warn_budget_funds_nothing(L, budget, v);
     }
     const cxroi_ynode *mlp = cxroi_ynode_get(node, "max_loss_probability");
     if (mlp && get_number_in(L, mlp, "portfolio.max_loss_probability", &D_PROBABILITY, &v)) {

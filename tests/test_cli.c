@@ -1060,6 +1060,49 @@ static void test_cli_nothing_to_recover(void **state)
     free(err);
 }
 
+/* A budget below every upfront cost: `check` warns at the budget (a unit slip, most
+ * likely), and the table draws the funding line above the first row; a budget that
+ * funds every initiative draws it below the last. */
+static void test_cli_budget_funds_nothing(void **state)
+{
+    fixture *f = *state;
+    static const char *const text = "cxroi: 1\n"
+                                    "name: Budget\n"
+                                    "currency: EUR\n"
+                                    "horizon: 3\n"
+                                    "discount_rate: 0.0735\n"
+                                    "segments:\n"
+                                    "  - {id: mass, customers: 1000, revenue_per_customer: 310,"
+                                    " margin: 0.35, retention: 0.82}\n"
+                                    "initiatives:\n"
+                                    "  - id: app\n"
+                                    "    costs: {upfront: 2500}\n"
+                                    "    effects: {mass: {retention: 0.0135}}\n"
+                                    "  - id: web\n"
+                                    "    costs: {upfront: 1250}\n"
+                                    "    effects: {mass: {revenue: 0.0235}}\n"
+                                    "portfolio: {budget: %s}\n";
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, text, "1249.5");
+    write_file(f, "budget.yaml", yaml);
+    assert_int_equal(RUN(f, "check", "budget.yaml"), 0);
+    assert_contains(f->err, "budget.yaml:15:21: warning: portfolio.budget: 1249.5 is below the "
+                            "smallest upfront cost of any initiative (1250, 'web'): nothing "
+                            "can be funded; raise the budget, or remove it");
+    assert_int_equal(RUN(f, "run", "budget.yaml", "-n", "2000"), 0);
+    assert_contains(f->out, "-----\n==== funding line: budget EUR 1,250 ====");
+    assert_contains(f->out, "Funded: 0 of 2");
+    /* Enough for both: no warning, the line below the last row. */
+    snprintf(yaml, sizeof yaml, text, "3750");
+    write_file(f, "budget.yaml", yaml);
+    assert_int_equal(RUN(f, "run", "budget.yaml", "-n", "2000"), 0);
+    char *err = slurp(f->err);
+    assert_null(strstr(err, "portfolio.budget"));
+    free(err);
+    assert_contains(f->out, "yes\n==== funding line: budget EUR 3,750 ====");
+    assert_contains(f->out, "Funded: 2 of 2");
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Atomic JSON output */
 
@@ -1492,6 +1535,7 @@ int main(void)
         T(test_cli_infinite_customer_equity),
         T(test_cli_infinite_customer_equity_in_some_draws),
         T(test_cli_nothing_to_recover),
+        T(test_cli_budget_funds_nothing),
         T(test_cli_json_no_temporary_file),
         T(test_cli_fit_survival),
         T(test_cli_missing_file),

@@ -123,6 +123,10 @@ typedef struct cxroi_group {
 } cxroi_group;
 
 /** Funding constraints. */
+/** Budget slack: a sum of upfront costs may exceed portfolio.budget by this fraction of it
+ *  and still fit, so that decimal amounts that add up on paper (0.1 + 0.2 <= 0.3) do. */
+#define CXROI_BUDGET_EPSREL 1e-12
+
 typedef struct cxroi_portfolio_spec {
     bool has_budget;
     double budget;                /**< Cap on the sum of base upfront costs. */
