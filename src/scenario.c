@@ -530,6 +530,87 @@ static bool leading_zero_fix(const char *v, char *out, size_t size)
     return true;
 }
 
+/* Drops `prefix` from the front of *p (and the spaces after it); true when it was there. */
+static bool strip_prefix(char **p, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(*p, prefix, n) != 0)
+        return false;
+    *p += n;
+    while (**p == ' ')
+        (*p)++;
+    return true;
+}
+
+/* Drops `suffix` from the end of p (and the spaces before it); true when it was there. */
+static bool strip_suffix(char *p, const char *suffix)
+{
+    size_t n = strlen(p), k = strlen(suffix);
+    if (n < k || strcmp(p + n - k, suffix) != 0)
+        return false;
+    p[n - k] = '\0';
+    while (n > k && p[n - k - 1] == ' ')
+        p[--n - k] = '\0';
+    return true;
+}
+
+/* A currency code of three capital letters (EUR 250000, 250000 GBP) at either end. */
+static bool strip_code(char **p)
+{
+    char *s = *p;
+    size_t n = strlen(s);
+    if (n > 4 && isupper((unsigned char)s[0]) && isupper((unsigned char)s[1]) &&
+        isupper((unsigned char)s[2]) && s[3] == ' ') {
+        *p = s + 4;
+        return true;
+    }
+    if (n > 4 && s[n - 4] == ' ' && isupper((unsigned char)s[n - 3]) &&
+        isupper((unsigned char)s[n - 2]) && isupper((unsigned char)s[n - 1])) {
+        s[n - 4] = '\0';
+        return true;
+    }
+    return false;
+}
+
+/*
+ * An amount as slides write it: with a currency sign or code (€310, $1200, 250000 EUR) or
+ * a magnitude (2.5m, 300k, 1.2bn), or both. Writes the plain number into out (and
+ * whether a currency was there) or returns false when the text is none of these.
+ */
+static bool amount_fix(const char *v, char *out, size_t size, bool *currency)
+{
+    char buf[128];
+    if (strlen(v) >= sizeof buf)
+        return false;
+    snprintf(buf, sizeof buf, "%s", v);
+    char *p = buf;
+    static const char *const SIGNS[] = {"\xe2\x82\xac" /* € */, "\xc2\xa3" /* £ */,
+                                        "\xc2\xa5" /* ¥ */, "$"};
+    *currency = false;
+    for (size_t i = 0; i < sizeof SIGNS / sizeof SIGNS[0]; i++)
+        *currency |= strip_prefix(&p, SIGNS[i]) || strip_suffix(p, SIGNS[i]);
+    *currency |= strip_code(&p);
+    static const struct {
+        const char *suffix;
+        double scale;
+    } SCALES[] = {{"bn", 1e9}, {"BN", 1e9}, {"mn", 1e6}, {"k", 1e3}, {"K", 1e3},
+                  {"m", 1e6},  {"M", 1e6},  {"b", 1e9},  {"B", 1e9}};
+    double scale = 1.0;
+    for (size_t i = 0; i < sizeof SCALES / sizeof SCALES[0] && scale == 1.0; i++)
+        if (strip_suffix(p, SCALES[i].suffix))
+            scale = SCALES[i].scale;
+    if (!*currency && scale == 1.0)
+        return false;
+    double x;
+    number_fix fx;
+    if (parse_decimal(p, &x) != NUMBER_OK) {
+        if (!normalize_number(p, &fx) || fx.percent || parse_decimal(fx.text, &x) != NUMBER_OK)
+            return false;
+    }
+    snprintf(out, size, "%.15g", x * scale);
+    return true;
+}
+
 /*
  * "; write percentages as fractions: 0.3" for a value that looks like a percentage where
  * a fraction is expected, else "". `from` is where percentages start: 2 for shares and
@@ -577,6 +658,13 @@ static bool get_number_any(loader *L, const cxroi_ynode *node, const char *path,
             error_at(L, node, "%s: expected %s, found '%s'; write %s", path, what, v, fixed);
             return false;
         }
+        bool currency;
+        if (amount_fix(v, fixed, sizeof fixed, &currency)) {
+            error_at(L, node, "%s: expected %s, found '%s'; write %s%s", path, what, v, fixed,
+                     currency ? " (every amount is a plain number in the scenario's currency)"
+                              : "");
+            return false;
+        }
         number_fix fx;
         if (normalize_number(v, &fx)) {
             double x = 0.0;
@@ -601,6 +689,13 @@ static bool get_number_any(loader *L, const cxroi_ynode *node, const char *path,
                          path, what, v, fx.text);
             return false;
         }
+    }
+    if (node->type == CXROI_YNODE_MAP && cxroi_ynode_get(node, "dist")) {
+        error_at(L, node,
+                 "%s: expected %s, found a distribution; %s takes one number: it cannot be "
+                 "uncertain",
+                 path, what, path);
+        return false;
     }
     describe_node(node, found, sizeof found);
     if (is_scalar(node) && !node->plain) {
@@ -2397,7 +2492,11 @@ static void read_includes(loader *L, const cxroi_ynode *node, const char *base_d
             const char *why = entry ? entry->message : "unreadable";
             if (strncmp(why, "cannot read: ", 13) == 0)
                 why += 13;
-            error_at(L, item, "%s: cannot read the included file '%s': %s", ip, full, why);
+            /* A scenario copied away from its models: say where the path is taken from. */
+            error_at(L, item, "%s: cannot read the included file '%s': %s%s", ip, full, why,
+                     item->value[0] == '/' ? ""
+                                           : "; an include path is relative to the folder of "
+                                             "the file that includes it");
             cxroi_diag_free(probe);
             L->lost_include = true;
             continue;
