@@ -822,9 +822,17 @@ static bool check_discrete(const cxroi_dist *d, const char **field, char *msg, s
                         "expected probs[%zu] between 0 and 1, found %.15g", i, d->probs[i]);
         sum += d->probs[i];
     }
-    if (!(fabs(sum - 1.0) <= PROB_SUM_TOLERANCE))
+    if (!(fabs(sum - 1.0) <= PROB_SUM_TOLERANCE)) {
+        /* Thirds written as 0.3333: say which last probability closes the gap. */
+        double last = d->probs[d->n_values - 1] + (1.0 - sum);
+        if (last >= 0.0 && last <= 1.0)
+            return fail(field, "probs", msg, msg_size,
+                        "expected probs summing to 1, found a sum of %.15g; make the last one "
+                        "%.10g",
+                        sum, last);
         return fail(field, "probs", msg, msg_size,
                     "expected probs summing to 1, found a sum of %.15g", sum);
+    }
     return true;
 }
 

@@ -947,7 +947,17 @@ static void test_dist_check_discrete_probs_sum(void **state)
     double values[] = {1, 2, 3};
     double probs[] = {0.2, 0.5, 0.2};
     cxroi_dist d = make_discrete(values, probs, 3);
-    assert_invalid(&d, "probs", "expected probs summing to 1, found a sum of 0.9");
+    assert_invalid(&d, "probs",
+                   "expected probs summing to 1, found a sum of 0.9; make the last one 0.3");
+    /* thirds to four places: the fix is named */
+    double thirds[] = {0.3333, 0.3333, 0.3333};
+    cxroi_dist t = make_discrete(values, thirds, 3);
+    assert_invalid(&t, "probs",
+                   "expected probs summing to 1, found a sum of 0.9999; make the last one 0.3334");
+    /* too much already before the last: no last probability can fix it */
+    double over[] = {0.75, 0.5, 0.25};
+    cxroi_dist o = make_discrete(values, over, 3);
+    assert_invalid(&o, "probs", "expected probs summing to 1, found a sum of 1.5");
     /* within the stated 1e-9 of 1 is accepted, just beyond is not */
     d.probs[2] = 0.3 + 5e-10;
     assert_valid(&d);
