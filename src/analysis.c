@@ -41,13 +41,17 @@ static cxroi_error simulate(const cxroi_scenario *s, cxroi_analysis *a,
     cxroi_error err = cxroi_simulation_run(s, &opt, diag, &a->simulation);
     if (err != CXROI_OK)
         return err;
-    if (a->simulation->clamped > 0)
-        cxroi_diag_add(diag, CXROI_SEVERITY_WARNING, s->file, 0, 0,
-                       "retention was clamped to [0, 1] %zu time%s over the %zu iterations "
-                       "of the simulation: some draws of the effects push retention past 0 "
-                       "or 1",
-                       a->simulation->clamped, a->simulation->clamped == 1 ? "" : "s",
-                       a->simulation->iterations);
+    for (size_t i = 0; i < s->n_initiatives; i++) {
+        const cxroi_initiative *in = &s->initiatives[i];
+        size_t clamps = a->simulation->initiatives[i].clamped;
+        if (clamps > 0)
+            cxroi_diag_add(diag, CXROI_SEVERITY_WARNING, in->mark.file, in->mark.line,
+                           in->mark.column,
+                           "initiatives.%s: retention was clamped to [0, 1] %zu time%s over "
+                           "the %zu iterations of the simulation: some draws of its effects "
+                           "push retention past 0 or 1",
+                           in->id, clamps, clamps == 1 ? "" : "s", a->simulation->iterations);
+    }
     return CXROI_OK;
 }
 

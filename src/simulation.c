@@ -49,6 +49,7 @@ typedef struct worker {
     shared *sh;
     cxroi_sampler_workspace *sws;
     cxroi_model_workspace *mws; /* CXROI_SIM_LANES lanes */
+    size_t *clamped;            /* per initiative: the rates its effects clamped here */
 } worker;
 
 static void record_error(shared *sh, cxroi_error e, size_t iteration)
@@ -74,6 +75,9 @@ static cxroi_error run_lanes(worker *w, const double *values, size_t lanes, size
     size_t cap = sim->iterations_cap, width = cxroi_model_lanes_width(w->mws);
     cxroi_error e = cxroi_model_lanes_baseline(sc, values, CXROI_SIM_BLOCK, lanes, w->mws, bad);
     const double *attr = cxroi_model_lanes_attribution(w->mws);
+    /* The workspace counts clamps over all its evaluations: each initiative's share is
+     * what its evaluation added (whole numbers, so the total is the same on any threads). */
+    size_t clamped = cxroi_model_workspace_clamped(w->mws);
     for (size_t i = 0; e == CXROI_OK && i < sc->n_initiatives; i++) {
         e = cxroi_model_lanes_initiative(sc, values, CXROI_SIM_BLOCK, i, NULL, w->mws, bad);
         if (e == CXROI_OK)
@@ -81,6 +85,9 @@ static cxroi_error run_lanes(worker *w, const double *values, size_t lanes, size
                                                  &sim->pv_costs[i * cap + it], bad);
         if (e != CXROI_OK)
             break;
+        size_t now = cxroi_model_workspace_clamped(w->mws);
+        w->clamped[i] += now - clamped;
+        clamped = now;
         /* Sums in iteration order within the block: reproducible. */
         const cxroi_initiative *in = &sc->initiatives[i];
         double *a = acc + sh->slot[i];
@@ -876,7 +883,8 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
         workers[t].sh = &sh;
         workers[t].sws = cxroi_sampler_workspace_alloc(sampler);
         workers[t].mws = cxroi_model_workspace_alloc_lanes(sc, CXROI_SIM_LANES);
-        if (!workers[t].sws || !workers[t].mws)
+        workers[t].clamped = calloc(ni ? ni : 1, sizeof(size_t));
+        if (!workers[t].sws || !workers[t].mws || !workers[t].clamped)
             goto done;
     }
 
@@ -903,7 +911,10 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
     if (sim->kept_inputs > sim->iterations)
         sim->kept_inputs = sim->iterations;
     for (unsigned t = 0; t < threads; t++)
-        sim->clamped += cxroi_model_workspace_clamped(workers[t].mws);
+        for (size_t i = 0; i < ni; i++) {
+            sim->initiatives[i].clamped += workers[t].clamped[i];
+            sim->clamped += workers[t].clamped[i];
+        }
     /* Mean PV of each initiative's benefits per segment: the block sums added in block
      * order, then divided by the iterations done. */
     for (size_t i = 0; i < ni; i++) {
@@ -927,6 +938,7 @@ done:
         for (unsigned t = 0; t < threads; t++) {
             cxroi_sampler_workspace_free(workers[t].sws);
             cxroi_model_workspace_free(workers[t].mws);
+            free(workers[t].clamped);
         }
     }
     free(workers);

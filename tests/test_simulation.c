@@ -302,6 +302,40 @@ static void test_simulation_threads_give_identical_results(void **state)
 }
 
 /*
+ * Clamped retention rates are counted per initiative, the same on any number of threads:
+ * retention 0.96 plus an effect drawn from U(0, 0.08) passes 1 in each of the 3 years
+ * when the effect exceeds 0.04, so the count is 3 Binomial(n, 1/2): mean 1.5 n, sd
+ * 1.5 sqrt(n); within 5 sd. The second initiative leaves the rates alone: 0.
+ */
+static void test_simulation_counts_clamps_per_initiative(void **state)
+{
+    (void)state;
+    cxroi_scenario *sc = load(
+        "cxroi: 1\nhorizon: 3\ndiscount_rate: 0.0735\n"
+        "segments:\n  - {id: mass, customers: 1000, revenue_per_customer: 310, margin: 0.35,"
+        " retention: 0.96}\n"
+        "initiatives:\n"
+        "  - id: big\n    costs: {upfront: 1000}\n"
+        "    effects: {mass: {retention: {dist: uniform, min: 0, max: 0.08}}}\n"
+        "  - id: price\n    costs: {upfront: 1000}\n"
+        "    effects: {mass: {revenue: {dist: uniform, min: 0, max: 0.08}}}\n");
+    size_t n = 5 * CXROI_SIM_BLOCK + 77;
+    cxroi_simulation *one = simulate(sc, n, CXROI_SAMPLING_MONTE_CARLO, 1, 42);
+    double mean = 1.5 * (double)n, sd = 1.5 * sqrt((double)n);
+    assert_true(fabs((double)one->initiatives[0].clamped - mean) < 5.0 * sd);
+    assert_int_equal(one->initiatives[1].clamped, 0);
+    assert_int_equal(one->clamped, one->initiatives[0].clamped);
+    for (unsigned t = 2; t <= 3; t++) {
+        cxroi_simulation *many = simulate(sc, n, CXROI_SAMPLING_MONTE_CARLO, t, 42);
+        assert_int_equal(many->initiatives[0].clamped, one->initiatives[0].clamped);
+        assert_int_equal(many->clamped, one->clamped);
+        cxroi_simulation_free(many);
+    }
+    cxroi_simulation_free(one);
+    cxroi_scenario_free(sc);
+}
+
+/*
  * On a model linear in its inputs the mean NPV converges to the deterministic NPV (at
  * the inputs' means): benefits minus costs with every input uncertain, horizon 3 and a
  * fixed discount rate. 200,000 iterations: within 5 standard errors.
@@ -669,6 +703,7 @@ int main(void)
         cmocka_unit_test(test_simulation_rank_correlation_monte_carlo),
         cmocka_unit_test(test_simulation_rank_correlation_latin_hypercube),
         cmocka_unit_test(test_simulation_threads_give_identical_results),
+        cmocka_unit_test(test_simulation_counts_clamps_per_initiative),
         cmocka_unit_test(test_simulation_mean_converges_to_deterministic_npv),
         cmocka_unit_test(test_simulation_precision_stops_early),
         cmocka_unit_test(test_simulation_tornado),

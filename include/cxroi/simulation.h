@@ -88,6 +88,7 @@ typedef struct cxroi_sim_initiative {
     cxroi_tornado_bar *tornado; /**< Inputs that move this NPV, largest swing first. */
     size_t n_tornado;
     double *rank_correlation;   /**< Spearman rho of each uncertain input with NPV. */
+    size_t clamped;             /**< Retention rates its effects clamped, all iterations. */
 } cxroi_sim_initiative;
 
 /** The results of a run. */
@@ -107,7 +108,7 @@ typedef struct cxroi_simulation {
     size_t kept_inputs;          /**< Iterations whose inputs were kept (for correlations). */
     size_t inputs_stride;        /**< Row length of `inputs`. */
     double *inputs;              /**< inputs[j * inputs_stride + k]: uncertain input j, iteration k. */
-    size_t clamped;              /**< Retention clamps over all iterations. */
+    size_t clamped;              /**< Retention clamps over all iterations and initiatives. */
     size_t n_segments;           /**< Segments of the scenario (row length - 1 of benefit_pv). */
     /** Where the benefits come from, expected over the iterations: the mean PV of
      *  initiative i's benefits from segment s (terminal value included) is
