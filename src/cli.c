@@ -1315,11 +1315,13 @@ static cxroi_error write_fit_text(const void *ctx, FILE *out)
     }
     fprintf(out, "  Year    Observed      Fitted   Survival %%   Retention %%\n");
     fprintf(out, "  ----  ----------  ----------  -----------  ------------\n");
+    /* Counts keep one decimal; shares of a cohort of 1 (1, 0.869, ...) need four. */
+    int dec = c->observed[0] >= 1000.0 ? 1 : c->observed[0] >= 10.0 ? 2 : 4;
     for (size_t t = 0; t < c->n + c->years; t++) {
         double s = fit_survival(f, (double)t);
         char obs[32];
         if (t < c->n)
-            snprintf(obs, sizeof obs, "%10.1f", c->observed[t]);
+            snprintf(obs, sizeof obs, "%10.*f", dec, c->observed[t]);
         else
             snprintf(obs, sizeof obs, "%10s", "projected");
         char ret[32];
@@ -1327,7 +1329,8 @@ static cxroi_error write_fit_text(const void *ctx, FILE *out)
             snprintf(ret, sizeof ret, "%12s", "");
         else
             snprintf(ret, sizeof ret, "%12.2f", 100.0 * fit_retention(f, (double)t - 1.0));
-        fprintf(out, "  %4zu  %s  %10.1f  %11.2f  %s\n", t, obs, c->observed[0] * s, 100.0 * s, ret);
+        fprintf(out, "  %4zu  %s  %10.*f  %11.2f  %s\n", t, obs, dec, c->observed[0] * s, 100.0 * s,
+                ret);
     }
     if (f->geometric)
         fprintf(out, "\nUse it in a scenario as: retention: %.4f\n", f->retention);

@@ -456,6 +456,10 @@ static void test_cli_fit_survival(void **state)
     assert_int_equal(RUN(f, "fit", "--survival", "1000,631,468"), 0);
     assert_contains(f->out, "alpha");
     assert_contains(f->out, "retention_curve");
+    assert_contains(f->out, "     1       631.0       631.0");
+    /* the same curve as fractions of a cohort of 1 keeps its digits */
+    assert_int_equal(RUN(f, "fit", "--survival", "1,0.631,0.468"), 0);
+    assert_contains(f->out, "     1      0.6310      0.6310");
     /* unusable curves: 1; malformed arguments: 2 */
     assert_int_equal(RUN(f, "fit", "--survival", "1000,1100,900"), 1);
     assert_contains(f->err, "cannot grow");
