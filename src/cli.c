@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -680,6 +681,16 @@ static int cmd_run(int argc, char **argv)
     if (report_path && *report_path == '\0') {
         usage_error("run", NULL, "-o/--output needs a file name");
         return CXROI_EXIT_USAGE;
+    }
+    if (report_path) {
+        /* report.csv gets a workbook all the same: say so, as nothing would open it. */
+        const char *base = strrchr(report_path, '/');
+        const char *dot = strrchr(base ? base : report_path, '.');
+        if (dot && dot[1] != '\0' && strcasecmp(dot, ".xlsx") != 0)
+            fprintf(stderr,
+                    "cxroi run: warning: -o %s: the report is an Excel workbook whatever its "
+                    "name; name it .xlsx so that spreadsheets open it\n",
+                    report_path);
     }
     if (scenario_path && *scenario_path == '\0') {
         usage_error("run", NULL, "the scenario file name is empty");

@@ -880,6 +880,15 @@ static void test_cli_excel_report(void **state)
     assert_non_null(bytes);
     assert_memory_equal(bytes, "PK\x03\x04", 4);
     free(bytes);
+    char *err = slurp(f->err);
+    assert_null(strstr(err, "warning"));
+    free(err);
+    /* another extension: written all the same, with a warning */
+    assert_int_equal(RUN(f, "run", example("telecom.yaml"), "-q", "-n", "2000", "-o", "r.csv"),
+                     0);
+    assert_true(work_has(f, "r.csv"));
+    assert_contains(f->err, "cxroi run: warning: -o r.csv: the report is an Excel workbook "
+                            "whatever its name; name it .xlsx");
     /* an invalid scenario writes no report */
     write_file(f, "broken.yaml", "cxroi: 1\nhorizon: 0\n");
     assert_int_equal(RUN(f, "run", "broken.yaml", "-q"), 1);
