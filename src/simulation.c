@@ -37,6 +37,7 @@ typedef struct shared {
     pthread_mutex_t lock;
     cxroi_error error; /* the error of the earliest failing iteration */
     size_t error_iteration;
+    size_t error_initiative; /* the initiative it failed at; CXROI_NONE: the baseline */
     /* Benefit attribution, summed per block so that the means do not depend on the
      * threads: block b's sums are block_pv[b * n_slots + slot[i] + e] for effect e of
      * initiative i, then slot[i] + n_effects for its direct benefit. */
@@ -52,12 +53,13 @@ typedef struct worker {
     size_t *clamped;            /* per initiative: the rates its effects clamped here */
 } worker;
 
-static void record_error(shared *sh, cxroi_error e, size_t iteration)
+static void record_error(shared *sh, cxroi_error e, size_t iteration, size_t initiative)
 {
     pthread_mutex_lock(&sh->lock);
     if (sh->error == CXROI_OK || iteration < sh->error_iteration) {
         sh->error = e;
         sh->error_iteration = iteration;
+        sh->error_initiative = initiative;
     }
     pthread_mutex_unlock(&sh->lock);
 }
@@ -65,14 +67,16 @@ static void record_error(shared *sh, cxroi_error e, size_t iteration)
 /* Evaluate `lanes` iterations of a block, from lane-major `values` (stride
  * CXROI_SIM_BLOCK), storing NPV and PV costs from iteration `it` on and adding the
  * benefit attribution to the block's sums in iteration order. On an error, *bad is the
- * lane that failed (not always the first that would). */
+ * lane that failed (not always the first that would) and *at the initiative it failed
+ * at (CXROI_NONE: the customer base without initiatives). */
 static cxroi_error run_lanes(worker *w, const double *values, size_t lanes, size_t it, double *acc,
-                             size_t *bad)
+                             size_t *bad, size_t *at)
 {
     shared *sh = w->sh;
     const cxroi_scenario *sc = sh->sc;
     cxroi_simulation *sim = sh->sim;
     size_t cap = sim->iterations_cap, width = cxroi_model_lanes_width(w->mws);
+    *at = CXROI_NONE;
     cxroi_error e = cxroi_model_lanes_baseline(sc, values, CXROI_SIM_BLOCK, lanes, w->mws, bad);
     const double *attr = cxroi_model_lanes_attribution(w->mws);
     /* The workspace counts clamps over all its evaluations: each initiative's share is
@@ -83,8 +87,10 @@ static cxroi_error run_lanes(worker *w, const double *values, size_t lanes, size
         if (e == CXROI_OK)
             e = cxroi_model_lanes_present_values(w->mws, &sim->npv[i * cap + it],
                                                  &sim->pv_costs[i * cap + it], bad);
-        if (e != CXROI_OK)
+        if (e != CXROI_OK) {
+            *at = i;
             break;
+        }
         size_t now = cxroi_model_workspace_clamped(w->mws);
         w->clamped[i] += now - clamped;
         clamped = now;
@@ -116,15 +122,16 @@ static void run_block(worker *w, size_t block)
     double *acc = sh->block_pv + block * sh->n_slots;
     memset(acc, 0, sh->n_slots * sizeof(double));
     for (size_t k0 = 0; k0 < n; k0 += CXROI_SIM_LANES) {
-        size_t lanes = n - k0 < CXROI_SIM_LANES ? n - k0 : CXROI_SIM_LANES, bad = 0;
-        cxroi_error e = run_lanes(w, values + k0, lanes, first + k0, acc, &bad);
+        size_t lanes = n - k0 < CXROI_SIM_LANES ? n - k0 : CXROI_SIM_LANES, bad = 0, at;
+        cxroi_error e = run_lanes(w, values + k0, lanes, first + k0, acc, &bad, &at);
         if (e != CXROI_OK) {
-            /* The earliest failing iteration of these lanes, one at a time. */
-            size_t k = 0;
+            /* The earliest failing iteration of these lanes, one at a time, and where it
+             * fails. */
+            size_t k = 0, at1 = at;
             while (k < lanes &&
-                   run_lanes(w, values + k0 + k, 1, first + k0 + k, acc, &bad) == CXROI_OK)
+                   run_lanes(w, values + k0 + k, 1, first + k0 + k, acc, &bad, &at1) == CXROI_OK)
                 k++;
-            record_error(sh, e, first + k0 + (k < lanes ? k : bad));
+            record_error(sh, e, first + k0 + (k < lanes ? k : bad), k < lanes ? at1 : at);
             return;
         }
     }
@@ -894,10 +901,22 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
         size_t to = done_blocks + round < n_blocks ? done_blocks + round : n_blocks;
         err = run_round(&sh, workers, threads, done_blocks, to, opt);
         if (err != CXROI_OK) {
-            cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, sc->file, 0, 0,
-                           "iteration %zu of the simulation could not be evaluated: %s (an "
-                           "extreme draw of the inputs)",
-                           sh.error_iteration + 1, cxroi_strerror(err));
+            if (sh.error_initiative == CXROI_NONE) {
+                cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, sc->file, 0, 0,
+                               "iteration %zu of the simulation could not be evaluated: the "
+                               "customer base without initiatives is not finite with that draw "
+                               "of the inputs (%s); narrow the ranges of the segments' "
+                               "uncertain inputs",
+                               sh.error_iteration + 1, cxroi_strerror(err));
+            } else {
+                const cxroi_initiative *in = &sc->initiatives[sh.error_initiative];
+                cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, in->mark.file, in->mark.line,
+                               in->mark.column,
+                               "initiatives.%s: iteration %zu of the simulation could not be "
+                               "evaluated: %s (an extreme draw of the inputs); narrow the "
+                               "ranges of the uncertain inputs it depends on",
+                               in->id, sh.error_iteration + 1, cxroi_strerror(err));
+            }
             goto done;
         }
         done_blocks = to;

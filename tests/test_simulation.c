@@ -582,6 +582,9 @@ static void test_simulation_names_the_first_failing_iteration(void **state)
         assert_null(sim);
         assert_int_equal(cxroi_diag_error_count(d), 1);
         assert_non_null(strstr(cxroi_diag_get(d, 0)->message, want));
+        /* located at the initiative it fails at: 'large', not 'small' */
+        assert_non_null(strstr(cxroi_diag_get(d, 0)->message, "initiatives.large: "));
+        assert_int_equal(cxroi_diag_get(d, 0)->line, 11);
         cxroi_diag_free(d);
     }
     cxroi_model_workspace_free(ws);
