@@ -157,8 +157,8 @@ static bool check_customer_equity_range(const cxroi_scenario *s, cxroi_diag *dia
             double a_lo, a_hi;
             cxroi_dist_draw_range(&s->params[seg->sbg_alpha].dist, &a_lo, &a_hi);
             double beta = cxroi_dist_base(&s->params[seg->sbg_beta].dist);
-            double v = cxroi_model_sbg_residual_value(a_lo, beta,
-                                                      (double)seg->tenure + s->horizon, d_lo);
+            double v =
+                cxroi_model_sbg_residual_value(a_lo, beta, (double)seg->tenure + s->horizon, d_lo);
             if (!isinf(v))
                 continue;
             const cxroi_mark *at = uncertain_mark(s, s->discount_rate, seg->sbg_alpha);
@@ -292,8 +292,7 @@ cxroi_error cxroi_analysis_run(const cxroi_scenario *scenario,
     for (size_t k = 0; k < s->n_segments; k++)
         cxroi_model_segment_economics(s, a->base_values, k, &a->segments[k]);
 
-    if (!check_customer_equity(s, a->base_values, diag) ||
-        !check_customer_equity_range(s, diag)) {
+    if (!check_customer_equity(s, a->base_values, diag) || !check_customer_equity_range(s, diag)) {
         err = CXROI_ERROR_MODEL;
         goto done;
     }

@@ -310,15 +310,15 @@ static void test_simulation_threads_give_identical_results(void **state)
 static void test_simulation_counts_clamps_per_initiative(void **state)
 {
     (void)state;
-    cxroi_scenario *sc = load(
-        "cxroi: 1\nhorizon: 3\ndiscount_rate: 0.0735\n"
-        "segments:\n  - {id: mass, customers: 1000, revenue_per_customer: 310, margin: 0.35,"
-        " retention: 0.96}\n"
-        "initiatives:\n"
-        "  - id: big\n    costs: {upfront: 1000}\n"
-        "    effects: {mass: {retention: {dist: uniform, min: 0, max: 0.08}}}\n"
-        "  - id: price\n    costs: {upfront: 1000}\n"
-        "    effects: {mass: {revenue: {dist: uniform, min: 0, max: 0.08}}}\n");
+    cxroi_scenario *sc =
+        load("cxroi: 1\nhorizon: 3\ndiscount_rate: 0.0735\n"
+             "segments:\n  - {id: mass, customers: 1000, revenue_per_customer: 310, margin: 0.35,"
+             " retention: 0.96}\n"
+             "initiatives:\n"
+             "  - id: big\n    costs: {upfront: 1000}\n"
+             "    effects: {mass: {retention: {dist: uniform, min: 0, max: 0.08}}}\n"
+             "  - id: price\n    costs: {upfront: 1000}\n"
+             "    effects: {mass: {revenue: {dist: uniform, min: 0, max: 0.08}}}\n");
     size_t n = 5 * CXROI_SIM_BLOCK + 77;
     cxroi_simulation *one = simulate(sc, n, CXROI_SAMPLING_MONTE_CARLO, 1, 42);
     double mean = 1.5 * (double)n, sd = 1.5 * sqrt((double)n);
