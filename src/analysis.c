@@ -65,56 +65,6 @@ static bool segment_has_effects(const cxroi_scenario *s, size_t k)
     return false;
 }
 
-/* With terminal_value: customer_equity a customer alive at H is worth
- * m sum_{k>=0} [S(a+k)/S(a)] / (1+d)^(k+1). The sum is finite only when survival decays
- * faster than the discount factor grows:
- *   constant retention r: sum_k r^k / (1+d)^(k+1) = 1 / (1 + d - r), needs r < 1 + d;
- *   sBG: S(a+k)/S(a) falls like k^-alpha, a power, which no growing (1+d)^-k (d < 0)
- *        can beat; d = 0 leaves sum_k k^-alpha, finite only for alpha > 1; d > 0 always.
- * The model would only say "not finite" at the first initiative it meets; the cause is
- * the segment's retention against the discount rate, so it is reported there, with the
- * fix. Returns false when an error was reported. */
-static bool check_customer_equity(const cxroi_scenario *s, const double *values, cxroi_diag *diag)
-{
-    if (s->terminal_value != CXROI_TERMINAL_CUSTOMER_EQUITY)
-        return true;
-    double d = values[s->discount_rate];
-    bool ok = true;
-    for (size_t k = 0; k < s->n_segments; k++) {
-        const cxroi_segment *seg = &s->segments[k];
-        if (!segment_has_effects(s, k))
-            continue;
-        if (seg->retention_kind == CXROI_RETENTION_CONSTANT) {
-            double r = values[seg->retention];
-            if (1.0 + d - r > 0.0)
-                continue;
-            const cxroi_mark *at = &s->params[seg->retention].mark;
-            cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
-                           "segments.%s: the customer equity of a customer is infinite: "
-                           "retention %.6g is not below 1 + discount rate (%.6g), so the "
-                           "discounted value of a customer never stops growing; use a "
-                           "higher discount_rate or terminal_value: none",
-                           seg->id, r, 1.0 + d);
-        } else {
-            double alpha = values[seg->sbg_alpha], beta = values[seg->sbg_beta];
-            double v =
-                cxroi_model_sbg_residual_value(alpha, beta, (double)seg->tenure + s->horizon, d);
-            if (!isinf(v)) /* NAN: an invalid alpha or beta, the loader's to report */
-                continue;
-            const cxroi_mark *at = &seg->mark;
-            cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
-                           "segments.%s: the customer equity of a customer is infinite: "
-                           "with sBG retention (alpha %.6g) the discounted expected "
-                           "residual lifetime converges only for a discount rate above 0, "
-                           "or equal to 0 when alpha > 1, and discount_rate is %.6g; use a "
-                           "positive discount_rate or terminal_value: none",
-                           seg->id, alpha, d);
-        }
-        ok = false;
-    }
-    return ok;
-}
-
 /* The mark of the first of two parameters that is uncertain (the one whose range to
  * narrow), else of the first. */
 static const cxroi_mark *uncertain_mark(const cxroi_scenario *s, size_t a, size_t b)
@@ -124,16 +74,24 @@ static const cxroi_mark *uncertain_mark(const cxroi_scenario *s, size_t a, size_
     return &s->params[a].mark;
 }
 
-/* check_customer_equity() over the range the simulation draws the inputs in
- * (cxroi_dist_draw_range()): the worst case is the highest retention, or the lowest
- * alpha, against the lowest discount rate. Without it a scenario whose base case is
- * fine would pass `check` and then stop `run` at the first such draw. Returns false
- * when an error was reported. */
-static bool check_customer_equity_range(const cxroi_scenario *s, cxroi_diag *diag)
+/* With terminal_value: customer_equity a customer alive at H is worth
+ * m sum_{k>=0} [S(a+k)/S(a)] / (1+d)^(k+1). The sum is finite only when survival decays
+ * faster than the discount factor grows:
+ *   constant retention r: sum_k r^k / (1+d)^(k+1) = 1 / (1 + d - r), needs r < 1 + d;
+ *   sBG: S(a+k)/S(a) falls like k^-alpha, a power, which no growing (1+d)^-k (d < 0)
+ *        can beat; d = 0 leaves sum_k k^-alpha, finite only for alpha > 1; d > 0 always.
+ * The model would only say "not finite" at the first initiative it meets; the cause is
+ * the segment's retention against the discount rate, so it is reported there, with the
+ * fix. The base case first, then the worst case over the range the simulation draws
+ * the inputs in (cxroi_dist_draw_range()): the highest retention, or the lowest alpha,
+ * against the lowest discount rate; without it a scenario whose base case is fine would
+ * pass `check` and stop `run` at the first such draw. Returns false when an error was
+ * reported. */
+static bool check_customer_equity(const cxroi_scenario *s, const double *values, cxroi_diag *diag)
 {
     if (s->terminal_value != CXROI_TERMINAL_CUSTOMER_EQUITY)
         return true;
-    double d_lo, d_hi;
+    double d = values[s->discount_rate], d_lo, d_hi;
     cxroi_dist_draw_range(&s->params[s->discount_rate].dist, &d_lo, &d_hi);
     bool ok = true;
     for (size_t k = 0; k < s->n_segments; k++) {
@@ -141,40 +99,61 @@ static bool check_customer_equity_range(const cxroi_scenario *s, cxroi_diag *dia
         if (!segment_has_effects(s, k))
             continue;
         if (seg->retention_kind == CXROI_RETENTION_CONSTANT) {
-            double r_lo, r_hi;
+            double r = values[seg->retention], r_lo, r_hi;
             cxroi_dist_draw_range(&s->params[seg->retention].dist, &r_lo, &r_hi);
-            if (1.0 + d_lo - r_hi > 0.0)
+            if (!(1.0 + d - r > 0.0)) {
+                const cxroi_mark *at = &s->params[seg->retention].mark;
+                cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
+                               "segments.%s: the customer equity of a customer is infinite: "
+                               "retention %.6g is not below 1 + discount rate (%.6g), so the "
+                               "discounted value of a customer never stops growing; use a "
+                               "higher discount_rate or terminal_value: none",
+                               seg->id, r, 1.0 + d);
+            } else if (!(1.0 + d_lo - r_hi > 0.0)) {
+                const cxroi_mark *at = uncertain_mark(s, seg->retention, s->discount_rate);
+                cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
+                               "segments.%s: the customer equity of a customer is infinite in "
+                               "some iterations of the simulation: retention can be drawn up "
+                               "to %.6g and discount_rate down to %.6g, and retention must "
+                               "stay below 1 + discount rate; narrow their ranges (a "
+                               "retention always below %.6g) or use terminal_value: none",
+                               seg->id, r_hi, d_lo, 1.0 + d_lo);
+            } else {
                 continue;
-            const cxroi_mark *at = uncertain_mark(s, seg->retention, s->discount_rate);
-            cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
-                           "segments.%s: the customer equity of a customer is infinite in "
-                           "some iterations of the simulation: retention can be drawn up to "
-                           "%.6g and discount_rate down to %.6g, and retention must stay "
-                           "below 1 + discount rate; narrow their ranges (a retention always "
-                           "below %.6g) or use terminal_value: none",
-                           seg->id, r_hi, d_lo, 1.0 + d_lo);
+            }
         } else {
-            double a_lo, a_hi;
+            double alpha = values[seg->sbg_alpha], beta = values[seg->sbg_beta], a_lo, a_hi;
+            double age = (double)seg->tenure + s->horizon;
             cxroi_dist_draw_range(&s->params[seg->sbg_alpha].dist, &a_lo, &a_hi);
-            double beta = cxroi_dist_base(&s->params[seg->sbg_beta].dist);
-            double v =
-                cxroi_model_sbg_residual_value(a_lo, beta, (double)seg->tenure + s->horizon, d_lo);
-            if (!isinf(v))
+            /* NAN: an invalid alpha or beta, the loader's to report */
+            double v = cxroi_model_sbg_residual_value(alpha, beta, age, d);
+            if (isinf(v)) {
+                const cxroi_mark *at = &seg->mark;
+                cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
+                               "segments.%s: the customer equity of a customer is infinite: "
+                               "with sBG retention (alpha %.6g) the discounted expected "
+                               "residual lifetime converges only for a discount rate above 0, "
+                               "or equal to 0 when alpha > 1, and discount_rate is %.6g; use "
+                               "a positive discount_rate or terminal_value: none",
+                               seg->id, alpha, d);
+            } else if (!isnan(v) && isinf(cxroi_model_sbg_residual_value(a_lo, beta, age, d_lo))) {
+                const cxroi_mark *at = &seg->mark;
+                if (cxroi_dist_is_uncertain(&s->params[s->discount_rate].dist) ||
+                    cxroi_dist_is_uncertain(&s->params[seg->sbg_alpha].dist))
+                    at = uncertain_mark(s, s->discount_rate, seg->sbg_alpha);
+                cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
+                               "segments.%s: the customer equity of a customer is infinite in "
+                               "some iterations of the simulation: with sBG retention the "
+                               "discounted expected residual lifetime converges only for a "
+                               "discount rate above 0, or equal to 0 when alpha > 1, and "
+                               "discount_rate can be drawn down to %.6g (alpha down to %.6g); "
+                               "%s, or use terminal_value: none",
+                               seg->id, d_lo, a_lo,
+                               d_lo < 0.0 ? "keep discount_rate above 0"
+                                          : "keep alpha above 1 or discount_rate above 0");
+            } else {
                 continue;
-            const cxroi_mark *at = uncertain_mark(s, s->discount_rate, seg->sbg_alpha);
-            if (!cxroi_dist_is_uncertain(&s->params[s->discount_rate].dist) &&
-                !cxroi_dist_is_uncertain(&s->params[seg->sbg_alpha].dist))
-                at = &seg->mark;
-            cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
-                           "segments.%s: the customer equity of a customer is infinite in "
-                           "some iterations of the simulation: with sBG retention the "
-                           "discounted expected residual lifetime converges only for a "
-                           "discount rate above 0, or equal to 0 when alpha > 1, and "
-                           "discount_rate can be drawn down to %.6g (alpha down to %.6g); "
-                           "%s, or use terminal_value: none",
-                           seg->id, d_lo, a_lo,
-                           d_lo < 0.0 ? "keep discount_rate above 0"
-                                      : "keep alpha above 1 or discount_rate above 0");
+            }
         }
         ok = false;
     }
@@ -292,7 +271,7 @@ cxroi_error cxroi_analysis_run(const cxroi_scenario *scenario,
     for (size_t k = 0; k < s->n_segments; k++)
         cxroi_model_segment_economics(s, a->base_values, k, &a->segments[k]);
 
-    if (!check_customer_equity(s, a->base_values, diag) || !check_customer_equity_range(s, diag)) {
+    if (!check_customer_equity(s, a->base_values, diag)) {
         err = CXROI_ERROR_MODEL;
         goto done;
     }
