@@ -996,17 +996,16 @@ static void test_cli_infinite_customer_equity_in_some_draws(void **state)
         "    customers: 500\n"
         "    revenue_per_customer: 120\n"
         "    margin: 0.5\n"
-        "    retention_curve: {sbg: {alpha: %s, beta: 1.182}}\n"
-        "initiatives:\n"
-        "  - id: a\n"
-        "    costs: {upfront: 1000}\n"
-        "    effects: {mass: {retention: 0.0135}, smb: {churn: -0.05}}\n";
-    char text[2048], sbg[64];
+        "    retention_curve: {sbg: {alpha: ";
+    static const char *const tail = ", beta: 1.182}}\n"
+                                    "initiatives:\n"
+                                    "  - id: a\n"
+                                    "    costs: {upfront: 1000}\n"
+                                    "    effects: {mass: {retention: 0.0135}, smb: {churn: -0.05}}\n";
+    char text[2048];
     /* d from -0.05: the base 0.07 is fine; 0.9735 < 1 - 0.05 is not in every draw. */
-    snprintf(sbg, sizeof sbg, "1.5");
-    int n = snprintf(text, sizeof text, "%sdiscount_rate: {dist: uniform, min: -0.05, max: 0.19}\n",
-                     head);
-    snprintf(text + n, sizeof text - (size_t)n, body, sbg);
+    snprintf(text, sizeof text, "%s%s%s%s%s", head,
+             "discount_rate: {dist: uniform, min: -0.05, max: 0.19}\n", body, "1.5", tail);
     write_file(f, "ce.yaml", text);
     assert_int_equal(RUN(f, "check", "ce.yaml"), 1);
     assert_contains(f->err, "ce.yaml:12:16: error: segments.mass: the customer equity of a "
@@ -1021,9 +1020,8 @@ static void test_cli_infinite_customer_equity_in_some_draws(void **state)
     assert_contains(f->err, "discount_rate can be drawn down to -0.05 (alpha down to 1.5); "
                             "keep discount_rate above 0, or use terminal_value: none");
     /* A discount rate of 0 with alpha drawn below 1: reported at alpha. */
-    snprintf(sbg, sizeof sbg, "{dist: uniform, min: 0.704, max: 2.5}");
-    n = snprintf(text, sizeof text, "%sdiscount_rate: 0\n", head);
-    snprintf(text + n, sizeof text - (size_t)n, body, sbg);
+    const char *alpha = "{dist: uniform, min: 0.704, max: 2.5}";
+    snprintf(text, sizeof text, "%s%s%s%s%s", head, "discount_rate: 0\n", body, alpha, tail);
     write_file(f, "ce.yaml", text);
     assert_int_equal(RUN(f, "check", "ce.yaml"), 1);
     assert_contains(f->err, "ce.yaml:17:36: error: segments.smb: the customer equity of a "
@@ -1031,10 +1029,8 @@ static void test_cli_infinite_customer_equity_in_some_draws(void **state)
     assert_contains(f->err, "keep alpha above 1 or discount_rate above 0, or use "
                             "terminal_value: none");
     /* Ranges that keep every draw finite pass. */
-    snprintf(sbg, sizeof sbg, "{dist: uniform, min: 0.704, max: 2.5}");
-    n = snprintf(text, sizeof text, "%sdiscount_rate: {dist: uniform, min: 0.03, max: 0.19}\n",
-                 head);
-    snprintf(text + n, sizeof text - (size_t)n, body, sbg);
+    snprintf(text, sizeof text, "%s%s%s%s%s", head,
+             "discount_rate: {dist: uniform, min: 0.03, max: 0.19}\n", body, alpha, tail);
     write_file(f, "ce.yaml", text);
     assert_int_equal(RUN(f, "check", "ce.yaml"), 0);
 }
@@ -1094,10 +1090,9 @@ static void test_cli_budget_funds_nothing(void **state)
                                     "    effects: {mass: {retention: 0.0135}}\n"
                                     "  - id: web\n"
                                     "    costs: {upfront: 1250}\n"
-                                    "    effects: {mass: {revenue: 0.0235}}\n"
-                                    "portfolio: {budget: %s}\n";
+                                    "    effects: {mass: {revenue: 0.0235}}\n";
     char yaml[1024];
-    snprintf(yaml, sizeof yaml, text, "1249.5");
+    snprintf(yaml, sizeof yaml, "%sportfolio: {budget: %s}\n", text, "1249.5");
     write_file(f, "budget.yaml", yaml);
     assert_int_equal(RUN(f, "check", "budget.yaml"), 0);
     assert_contains(f->err, "budget.yaml:15:21: warning: portfolio.budget: 1249.5 is below the "
@@ -1107,7 +1102,7 @@ static void test_cli_budget_funds_nothing(void **state)
     assert_contains(f->out, "-----\n==== funding line: budget EUR 1,250 ====");
     assert_contains(f->out, "Funded: 0 of 2");
     /* Enough for both: no warning, the line below the last row. */
-    snprintf(yaml, sizeof yaml, text, "3750");
+    snprintf(yaml, sizeof yaml, "%sportfolio: {budget: %s}\n", text, "3750");
     write_file(f, "budget.yaml", yaml);
     assert_int_equal(RUN(f, "run", "budget.yaml", "-n", "2000"), 0);
     char *err = slurp(f->err);
