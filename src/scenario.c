@@ -530,6 +530,25 @@ static bool leading_zero_fix(const char *v, char *out, size_t size)
     return true;
 }
 
+typedef struct domain {
+    double lo, hi;
+    bool lo_open, hi_open;
+    const char *text; /* "a number from 0 to 1" */
+    double percent;   /* > 0: a fraction, and values from this one to 100 look like
+                       * percentages (see percent_hint()) */
+} domain;
+
+static bool in_domain(const domain *d, double v)
+{
+    if (!isfinite(v))
+        return false;
+    if (d->lo_open ? !(v > d->lo) : !(v >= d->lo))
+        return false;
+    if (d->hi_open ? !(v < d->hi) : !(v <= d->hi))
+        return false;
+    return true;
+}
+
 /* Drops `prefix` from the front of *p (and the spaces after it); true when it was there. */
 static bool strip_prefix(char **p, const char *prefix)
 {
@@ -554,18 +573,19 @@ static bool strip_suffix(char *p, const char *suffix)
     return true;
 }
 
-/* A currency code of three capital letters (EUR 250000, 250000 GBP) at either end. */
-static bool strip_code(char **p)
+/* The scenario's currency code at either end (EUR 250000, 250000 EUR); another
+ * word of three capitals (TBC 100) is not taken for one. */
+static bool strip_code(char **p, const char *code)
 {
     char *s = *p;
     size_t n = strlen(s);
-    if (n > 4 && isupper((unsigned char)s[0]) && isupper((unsigned char)s[1]) &&
-        isupper((unsigned char)s[2]) && s[3] == ' ') {
+    if (!code || strlen(code) != 3 || n <= 4)
+        return false;
+    if (strncmp(s, code, 3) == 0 && s[3] == ' ') {
         *p = s + 4;
         return true;
     }
-    if (n > 4 && s[n - 4] == ' ' && isupper((unsigned char)s[n - 3]) &&
-        isupper((unsigned char)s[n - 2]) && isupper((unsigned char)s[n - 1])) {
+    if (s[n - 4] == ' ' && strcmp(s + n - 3, code) == 0) {
         s[n - 4] = '\0';
         return true;
     }
@@ -573,11 +593,13 @@ static bool strip_code(char **p)
 }
 
 /*
- * An amount as slides write it: with a currency sign or code (€310, $1200, 250000 EUR) or
- * a magnitude (2.5m, 300k, 1.2bn), or both. Writes the plain number into out (and
- * whether a currency was there) or returns false when the text is none of these.
+ * An amount as slides write it: with a currency sign or the scenario's currency code
+ * (€310, $1200, 250000 EUR) or a magnitude (2.5m, 300k, 1.2bn), or both. Writes the
+ * plain number into *x and out (and whether a currency was there) or returns false when
+ * the text is none of these.
  */
-static bool amount_fix(const char *v, char *out, size_t size, bool *currency)
+static bool amount_fix(const char *v, const char *code, double *x, char *out, size_t size,
+                       bool *currency)
 {
     char buf[128];
     if (strlen(v) >= sizeof buf)
@@ -589,7 +611,7 @@ static bool amount_fix(const char *v, char *out, size_t size, bool *currency)
     *currency = false;
     for (size_t i = 0; i < sizeof SIGNS / sizeof SIGNS[0]; i++)
         *currency |= strip_prefix(&p, SIGNS[i]) || strip_suffix(p, SIGNS[i]);
-    *currency |= strip_code(&p);
+    *currency |= strip_code(&p, code);
     static const struct {
         const char *suffix;
         double scale;
@@ -601,13 +623,13 @@ static bool amount_fix(const char *v, char *out, size_t size, bool *currency)
             scale = SCALES[i].scale;
     if (!*currency && scale == 1.0)
         return false;
-    double x;
     number_fix fx;
-    if (parse_decimal(p, &x) != NUMBER_OK) {
-        if (!normalize_number(p, &fx) || fx.percent || parse_decimal(fx.text, &x) != NUMBER_OK)
+    if (parse_decimal(p, x) != NUMBER_OK) {
+        if (!normalize_number(p, &fx) || fx.percent || parse_decimal(fx.text, x) != NUMBER_OK)
             return false;
     }
-    snprintf(out, size, "%.15g", x * scale);
+    *x *= scale;
+    snprintf(out, size, "%.15g", *x);
     return true;
 }
 
@@ -627,10 +649,11 @@ static const char *percent_hint(double v, double from, char *buf, size_t size)
 
 /*
  * Read a number from `node`, any magnitude. On failure report "PATH: expected WHAT,
- * found ..." (with a hint for common mistakes) and return false.
+ * found ..." (with a hint for common mistakes) and return false. `dom`, when known,
+ * keeps the hints to values the key takes ('60m' for a horizon is no amount).
  */
 static bool get_number_any(loader *L, const cxroi_ynode *node, const char *path, const char *what,
-                           double *out)
+                           const domain *dom, double *out)
 {
     char found[128];
     if (is_scalar(node) && node->plain && !cxroi_ynode_is_null(node)) {
@@ -659,7 +682,9 @@ static bool get_number_any(loader *L, const cxroi_ynode *node, const char *path,
             return false;
         }
         bool currency;
-        if (amount_fix(v, fixed, sizeof fixed, &currency)) {
+        double amount;
+        if (amount_fix(v, L->sc->currency, &amount, fixed, sizeof fixed, &currency) &&
+            fabs(amount) <= MAX_MAGNITUDE && (!dom || in_domain(dom, amount))) {
             error_at(L, node, "%s: expected %s, found '%s'; write %s%s", path, what, v, fixed,
                      currency ? " (every amount is a plain number in the scenario's currency)"
                               : "");
@@ -721,9 +746,9 @@ static bool too_large(double v, char *buf, size_t size)
 
 /* Read a number of at most MAX_MAGNITUDE in absolute value; see get_number_any(). */
 static bool get_number(loader *L, const cxroi_ynode *node, const char *path, const char *what,
-                       double *out)
+                       const domain *dom, double *out)
 {
-    if (!get_number_any(L, node, path, what, out))
+    if (!get_number_any(L, node, path, what, dom, out))
         return false;
     char tail[128];
     if (too_large(*out, tail, sizeof tail)) {
@@ -750,7 +775,8 @@ static bool get_int(loader *L, const cxroi_ynode *node, const char *path, long l
         return false;
     }
     double v;
-    if (!get_number_any(L, node, path, what, &v))
+    const domain whole = {(double)lo, (double)hi, false, false, what, 0.0};
+    if (!get_number_any(L, node, path, what, &whole, &v))
         return false;
     if (v != floor(v) || v < (double)lo || v > (double)hi) {
         error_at(L, node, "%s: expected %s, found %s", path, what, node->value);
@@ -763,13 +789,6 @@ static bool get_int(loader *L, const cxroi_ynode *node, const char *path, long l
 /* ---------------------------------------------------------------------------------- */
 /* Domains of model inputs                                                             */
 
-typedef struct domain {
-    double lo, hi;
-    bool lo_open, hi_open;
-    const char *text; /* "a number from 0 to 1" */
-    double percent;   /* > 0: a fraction, and values from this one to 100 look like
-                       * percentages (see percent_hint()) */
-} domain;
 
 static const domain D_UNIT = {0.0, 1.0, false, false, "a number from 0 to 1", 2.0};
 static const domain D_NONNEG = {0.0, INFINITY, false, true, "a number >= 0", 0.0};
@@ -781,16 +800,6 @@ static const domain D_ABS_RETENTION = {
     -1.0, 1.0, false, false, "an absolute change of retention from -1 to 1 (e.g. 0.015)", 1.0};
 static const domain D_ANY = {-INFINITY, INFINITY, true, true, "a number", 0.0};
 
-static bool in_domain(const domain *d, double v)
-{
-    if (!isfinite(v))
-        return false;
-    if (d->lo_open ? !(v > d->lo) : !(v >= d->lo))
-        return false;
-    if (d->hi_open ? !(v < d->hi) : !(v <= d->hi))
-        return false;
-    return true;
-}
 
 /* A plain number within `dom`, into *out; false after reporting what was found instead
  * (with a hint when it looks like a percentage of a fraction). */
@@ -798,7 +807,7 @@ static bool get_number_in(loader *L, const cxroi_ynode *node, const char *path,
                           const domain *dom, double *out)
 {
     double v;
-    if (!get_number(L, node, path, dom->text, &v))
+    if (!get_number(L, node, path, dom->text, dom, &v))
         return false;
     if (!in_domain(dom, v)) {
         char hint[96];
@@ -845,7 +854,7 @@ static bool dist_field(loader *L, const cxroi_ynode *map, const char *path, cons
     }
     char sub[512];
     snprintf(sub, sizeof sub, "%s.%s", path, key);
-    return get_number(L, v, sub, "a number", out);
+    return get_number(L, v, sub, "a number", NULL, out);
 }
 
 static bool number_list(loader *L, const cxroi_ynode *node, const char *path, double **out,
@@ -876,7 +885,7 @@ static bool number_list(loader *L, const cxroi_ynode *node, const char *path, do
     for (size_t i = 0; i < node->count; i++) {
         char sub[512];
         snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-        if (!get_number(L, node->items[i], sub, "a number", &a[i]))
+        if (!get_number(L, node->items[i], sub, "a number", NULL, &a[i]))
             ok = false;
     }
     if (!ok) {
@@ -1020,7 +1029,7 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
         if (base) {
             char sub[512];
             snprintf(sub, sizeof sub, "%s.base", path);
-            ok &= get_number(L, base, sub, "a number", &d->base);
+            ok &= get_number(L, base, sub, "a number", NULL, &d->base);
             d->has_base = true;
         }
         if (!ok) {
@@ -1927,7 +1936,7 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
             char rp[340];
             double x;
             snprintf(rp, sizeof rp, "%s.benefits", path);
-            if (b && get_number(L, b, rp, "a fraction from 0 to 1", &x)) {
+            if (b && get_number(L, b, rp, "a fraction from 0 to 1", NULL, &x)) {
                 char hint[96];
                 if (x >= 0.0 && x <= 1.0)
                     in->risk_benefits = x;
@@ -1938,7 +1947,7 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
                              rp, b->value, percent_hint(x, 2.0, hint, sizeof hint));
             }
             snprintf(rp, sizeof rp, "%s.costs", path);
-            if (c && get_number(L, c, rp, "a fraction >= 0", &x)) {
+            if (c && get_number(L, c, rp, "a fraction >= 0", NULL, &x)) {
                 if (x >= 0.0 && x <= 10.0)
                     in->risk_costs = x;
                 else
@@ -1987,7 +1996,7 @@ static void read_simulation(loader *L, const cxroi_ynode *node)
     const cxroi_ynode *prec = cxroi_ynode_get(node, "precision");
     double p;
     if (prec &&
-        get_number(L, prec, "simulation.precision", "a relative precision such as 0.01", &p)) {
+        get_number(L, prec, "simulation.precision", "a relative precision such as 0.01", NULL, &p)) {
         if (p > 0.0 && p < 1.0) {
             sim->has_precision = true;
             sim->precision = p;
