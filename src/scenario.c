@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
@@ -2502,10 +2503,12 @@ static void read_includes(loader *L, const cxroi_ynode *node, const char *base_d
             if (strncmp(why, "cannot read: ", 13) == 0)
                 why += 13;
             /* A scenario copied away from its models: say where the path is taken from. */
+            bool missing = access(full, F_OK) != 0 && errno == ENOENT;
             error_at(L, item, "%s: cannot read the included file '%s': %s%s", ip, full, why,
-                     item->value[0] == '/' ? ""
-                                           : "; an include path is relative to the folder of "
-                                             "the file that includes it");
+                     missing && item->value[0] != '/'
+                         ? "; an include path is relative to the folder of the file that "
+                           "includes it"
+                         : "");
             cxroi_diag_free(probe);
             L->lost_include = true;
             continue;
