@@ -122,12 +122,11 @@ static bool check_customer_equity(const cxroi_scenario *s, const double *values,
                 continue;
             }
         } else {
-            double alpha = values[seg->sbg_alpha], beta = values[seg->sbg_beta], a_lo, a_hi;
-            double age = (double)seg->tenure + s->horizon;
+            double alpha = values[seg->sbg_alpha], a_lo, a_hi;
             cxroi_dist_draw_range(&s->params[seg->sbg_alpha].dist, &a_lo, &a_hi);
-            /* NAN: an invalid alpha or beta, the loader's to report */
-            double v = cxroi_model_sbg_residual_value(alpha, beta, age, d);
-            if (isinf(v)) {
+            /* Infinite exactly when d < 0, or d = 0 with alpha <= 1 (above): the closed
+             * form, as the value's series needs ~ln(1e17 / d) / d terms at a tiny d > 0. */
+            if (d < 0.0 || (d == 0.0 && alpha <= 1.0)) {
                 const cxroi_mark *at = &seg->mark;
                 cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
                                "segments.%s: the customer equity of a customer is infinite: "
@@ -136,7 +135,7 @@ static bool check_customer_equity(const cxroi_scenario *s, const double *values,
                                "or equal to 0 when alpha > 1, and discount_rate is %.6g; use "
                                "a positive discount_rate or terminal_value: none",
                                seg->id, alpha, d);
-            } else if (!isnan(v) && isinf(cxroi_model_sbg_residual_value(a_lo, beta, age, d_lo))) {
+            } else if (d_lo < 0.0 || (d_lo == 0.0 && a_lo <= 1.0)) {
                 const cxroi_mark *at = &seg->mark;
                 if (cxroi_dist_is_uncertain(&s->params[s->discount_rate].dist) ||
                     cxroi_dist_is_uncertain(&s->params[seg->sbg_alpha].dist))

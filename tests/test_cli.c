@@ -1033,6 +1033,25 @@ static void test_cli_infinite_customer_equity_in_some_draws(void **state)
              "discount_rate: {dist: uniform, min: 0.03, max: 0.19}\n", body, alpha, tail);
     write_file(f, "ce.yaml", text);
     assert_int_equal(RUN(f, "check", "ce.yaml"), 0);
+    /* A discount rate drawn down to a tiny positive number: finite, and decided without
+     * summing the value's series (which needs ~ln(1e17 / d) / d terms). */
+    snprintf(text, sizeof text, "%s%s%s%s%s", head,
+             "discount_rate: {dist: uniform, min: 1.0e-10, max: 0.19}\n", body, alpha, tail);
+    write_file(f, "ce.yaml", text);
+    assert_int_equal(RUN(f, "check", "ce.yaml"), 0);
+    /* Retention drawn up to exactly 1 + the lowest discount rate (0): infinite. */
+    snprintf(text, sizeof text,
+             "%sdiscount_rate: {dist: uniform, min: 0, max: 0.1}\n"
+             "terminal_value: customer_equity\n"
+             "segments:\n"
+             "  - {id: mass, customers: 1000, revenue_per_customer: 310, margin: 0.35,\n"
+             "     retention: {dist: uniform, min: 0.9, max: 1}}\n"
+             "initiatives:\n"
+             "  - {id: a, costs: {upfront: 1000}, effects: {mass: {revenue: 0.02}}}\n",
+             head);
+    write_file(f, "ce.yaml", text);
+    assert_int_equal(RUN(f, "check", "ce.yaml"), 1);
+    assert_contains(f->err, "retention can be drawn up to 1 and discount_rate down to 0");
 }
 
 /* No costs and no effect: NPV is 0 at every multiple, so there is no break-even and,
