@@ -128,10 +128,17 @@ static void run_block(worker *w, size_t block)
             /* The earliest failing iteration of these lanes, one at a time, and where it
              * fails. */
             size_t k = 0, at1 = at;
+            cxroi_error e1 = CXROI_OK;
             while (k < lanes &&
-                   run_lanes(w, values + k0 + k, 1, first + k0 + k, acc, &bad, &at1) == CXROI_OK)
+                   (e1 = run_lanes(w, values + k0 + k, 1, first + k0 + k, acc, &bad, &at1)) ==
+                       CXROI_OK)
                 k++;
-            record_error(sh, e, first + k0 + (k < lanes ? k : bad), k < lanes ? at1 : at);
+            /* the one-lane run's own error, iteration and initiative; the slice's when no
+             * lane fails alone */
+            if (k < lanes)
+                record_error(sh, e1, first + k0 + k, at1);
+            else
+                record_error(sh, e, first + k0 + bad, at);
             return;
         }
     }
