@@ -1111,14 +1111,14 @@ static void test_cli_budget_funds_nothing(void **state)
                                     "    costs: {upfront: 1250}\n"
                                     "    effects: {mass: {revenue: 0.0235}}\n";
     char yaml[1024];
-    snprintf(yaml, sizeof yaml, "%sportfolio: {budget: %s}\n", text, "1249.5");
+    snprintf(yaml, sizeof yaml, "%sportfolio: {budget: %s}\n", text, "1249");
     write_file(f, "budget.yaml", yaml);
     assert_int_equal(RUN(f, "check", "budget.yaml"), 0);
-    assert_contains(f->err, "budget.yaml:15:21: warning: portfolio.budget: 1249.5 is below the "
+    assert_contains(f->err, "budget.yaml:15:21: warning: portfolio.budget: 1249 is below the "
                             "smallest upfront cost of any initiative (1250, 'web'): nothing "
                             "can be funded; raise the budget, or remove it");
     assert_int_equal(RUN(f, "run", "budget.yaml", "-n", "2000"), 0);
-    assert_contains(f->out, "-----\n==== funding line: budget EUR 1,250 ====");
+    assert_contains(f->out, "-----\n==== funding line: budget EUR 1,249 ====");
     assert_contains(f->out, "Funded: 0 of 2");
     /* Enough for both: no warning, the line below the last row. */
     snprintf(yaml, sizeof yaml, "%sportfolio: {budget: %s}\n", text, "3750");

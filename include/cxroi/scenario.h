@@ -122,14 +122,15 @@ typedef struct cxroi_group {
     cxroi_mark mark;
 } cxroi_group;
 
-/** Funding constraints. */
 /** Budget slack: a sum of upfront costs may exceed portfolio.budget by this fraction of it
  *  and still fit, so that decimal amounts that add up on paper (0.1 + 0.2 <= 0.3) do. */
 #define CXROI_BUDGET_EPSREL 1e-12
 
+/** Funding constraints. */
 typedef struct cxroi_portfolio_spec {
     bool has_budget;
-    double budget;                /**< Cap on the sum of base upfront costs. */
+    double budget;                /**< Cap on the sum of base upfront costs (with
+                                       CXROI_BUDGET_EPSREL of slack). */
     bool has_max_loss_probability;
     double max_loss_probability;  /**< P(portfolio NPV < 0) at most this. */
     cxroi_group must_fund;        /**< Initiatives that must be funded. */
