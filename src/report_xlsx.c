@@ -1627,15 +1627,28 @@ static void sheet_simulation(xw *x)
         summary_row(x, ws, r++, "Portfolio (funded set)", &x->portfolio->npv,
                     x->portfolio->prob_npv_positive, NULL, x->f_bold);
     size_t n = sim->iterations;
-    /* Per series: a block of the histogram's bins (A:C), the S-curve's points (E:F) and the
-     * two charts beside them, from the shapes the simulation and the portfolio computed. */
-    r += 2;
+    /* Per series, on a printed page of its own: a block of the histogram's bins (A:C), the
+     * S-curve's points (E:F) and the two charts beside them, one above the other, from the
+     * shapes the simulation and the portfolio computed. */
+    r += 1;
+    wstr(x, ws, r++, 0,
+         "Each histogram spans P0.5 to P99.5 of its NPVs; its first and last bins also hold "
+         "the iterations below and above them.",
+         x->f_note);
+    r += 1;
+    lxw_row_t *breaks = calloc(n_series + 1, sizeof *breaks);
+    if (!breaks) {
+        x->nomem = true;
+        return;
+    }
     for (size_t k = 0; k < n_series && n > 0; k++) {
+        if (k < 1023) /* Excel takes at most 1023 breaks */
+            breaks[k] = r;
         const char *name = k < s->n_initiatives ? s->initiatives[k].name : "Portfolio (funded set)";
         const cxroi_distribution *dist = k < s->n_initiatives
                                              ? &sim->initiatives[k].npv_distribution
                                              : &x->portfolio->npv_distribution;
-        section_band(x, ws, r, name, 22);
+        section_band(x, ws, r, name, 13);
         lxw_row_t h = r + 1;
         wstr(x, ws, h, 0, "NPV from", x->f_header);
         wstr(x, ws, h, 1, "NPV to", x->f_header);
@@ -1674,6 +1687,9 @@ static void sheet_simulation(xw *x)
         chart_axis_set_name(hist->x_axis, "NPV, millions (upper end of the bin)");
         chart_axis_set_num_format(hist->x_axis, "#,##0.0,,");
         chart_axis_set_interval_unit(hist->x_axis, 5);
+        /* slanted, so that labels such as -12.5 neither collide nor wrap at the sign */
+        lxw_chart_font slanted = {.rotation = -45};
+        chart_axis_set_num_font(hist->x_axis, &slanted);
         chart_axis_set_name(hist->y_axis, "Share of iterations");
         chart_axis_set_num_format(hist->y_axis, "0%");
         chart_legend_set_position(hist, LXW_CHART_LEGEND_NONE);
@@ -1694,16 +1710,23 @@ static void sheet_simulation(xw *x)
         chart_axis_set_num_format(curve->y_axis, "0%");
         chart_axis_set_min(curve->y_axis, 0.0);
         chart_axis_set_max(curve->y_axis, 1.0);
+        chart_axis_set_crossing_min(curve->x_axis); /* the % labels at the left, not at 0 */
         chart_legend_set_position(curve, LXW_CHART_LEGEND_NONE);
-        lxw_chart_options o = {.x_scale = 1.25, .y_scale = 1.35, .x_offset = 4, .y_offset = 4};
+        /* 17 rows of 20 px each: the S-curve starts where the histogram ends */
+        lxw_chart_options o = {.x_scale = 1.3, .y_scale = 1.15, .x_offset = 4, .y_offset = 4};
         chk(x, worksheet_insert_chart_opt(ws, h, 7, hist, &o));
-        chk(x, worksheet_insert_chart_opt(ws, h, 15, curve, &o));
-        r = h + HIST_BINS + 3;
+        chk(x, worksheet_insert_chart_opt(ws, h + 17, 7, curve, &o));
+        r = h + (HIST_BINS > 34 ? HIST_BINS : 34) + 2;
     }
+    if (n_series > 0 && n > 0 && !x->nomem)
+        chk(x, worksheet_set_h_pagebreaks(ws, breaks));
+    free(breaks);
     chk(x, worksheet_set_column(ws, 0, 0, 34, NULL));
-    chk(x, worksheet_set_column(ws, 1, 12, 14, NULL));
+    chk(x, worksheet_set_column(ws, 1, 12, 13, NULL));
+    chk(x, worksheet_set_column(ws, 2, 2, 19, NULL)); /* "Share of iterations" */
     worksheet_freeze_panes(ws, 4, 1);
-    print_setup(x, ws, 3, 3, true);
+    /* No repeated rows: the summary's header would sit over the histograms' tables. */
+    print_setup(x, ws, 0, 0, false);
 }
 
 /* ---------------------------------------------------------------------------------- */
