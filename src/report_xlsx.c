@@ -395,23 +395,41 @@ static void print_setup(xw *x, lxw_worksheet *ws, lxw_row_t repeat_first, lxw_ro
 /* ---------------------------------------------------------------------------------- */
 /* Assumptions                                                                         */
 
-/* How an input is shown: money, a rate, a count or a plain number, by its key. */
-static lxw_format *input_format(xw *x, const char *path)
+/* What an input measures, by its key: how it is shown. */
+typedef enum value_kind { VK_PCT, VK_MONEY, VK_MONEY2, VK_COUNT, VK_NUM } value_kind;
+
+static value_kind kind_of(const char *path)
 {
     const char *last = strrchr(path, '.');
     last = last ? last + 1 : path;
     if (strstr(path, ".effects.") || strstr(path, "risk_adjustment"))
-        return x->f_in_pct;
+        return VK_PCT;
     if (strcmp(last, "upfront") == 0 || strcmp(last, "annual") == 0)
-        return x->f_in_money;
+        return VK_MONEY;
     if (strcmp(last, "revenue_per_customer") == 0 || strcmp(last, "cost_to_serve") == 0)
-        return x->f_in_money2;
+        return VK_MONEY2;
     if (strcmp(last, "margin") == 0 || strcmp(last, "retention") == 0 ||
         strcmp(last, "discount_rate") == 0)
-        return x->f_in_pct;
+        return VK_PCT;
     if (strcmp(last, "customers") == 0 || strcmp(last, "acquisitions_per_year") == 0)
-        return x->f_in_count;
-    return x->f_in_num;
+        return VK_COUNT;
+    return VK_NUM;
+}
+
+/* An input's format where it is entered (Assumptions): money, a rate, a count or a
+ * plain number, in the input style. */
+static lxw_format *input_format(xw *x, const char *path)
+{
+    lxw_format *const by_kind[] = {x->f_in_pct, x->f_in_money, x->f_in_money2, x->f_in_count,
+                                   x->f_in_num};
+    return by_kind[kind_of(path)];
+}
+
+/* The same where a value of the input is shown as a result (Sensitivity). */
+static lxw_format *value_format(xw *x, const char *path)
+{
+    lxw_format *const by_kind[] = {x->f_pct2, x->f_money, x->f_money2, x->f_count, x->f_num};
+    return by_kind[kind_of(path)];
 }
 
 /* Define @p name as the absolute cell (row, col) of the Assumptions sheet. */
@@ -1767,9 +1785,15 @@ static void sheet_sensitivity(xw *x)
         for (size_t b = 0; b < nb; b++) {
             const cxroi_tornado_bar *bar = &si->tornado[b];
             lxw_row_t row = h + 1 + (lxw_row_t)b;
-            wstr(x, ws, row, 0, s->params[bar->param].path, NULL);
-            wnum(x, ws, row, 1, bar->value_low, x->f_general);
-            wnum(x, ws, row, 2, bar->value_high, x->f_general);
+            /* this initiative's own inputs without the "initiatives.<id>." every one of
+             * them would repeat (the section names the initiative) */
+            const char *path = s->params[bar->param].path;
+            char own[256];
+            snprintf(own, sizeof own, "initiatives.%s.", s->initiatives[i].id);
+            size_t own_len = strlen(own);
+            wstr(x, ws, row, 0, strncmp(path, own, own_len) == 0 ? path + own_len : path, NULL);
+            wnum(x, ws, row, 1, bar->value_low, value_format(x, path));
+            wnum(x, ws, row, 2, bar->value_high, value_format(x, path));
             wnum(x, ws, row, 3, bar->npv_low, x->f_money);
             wnum(x, ws, row, 4, bar->npv_high, x->f_money);
             wnum(x, ws, row, 5, bar->swing, x->f_money);
