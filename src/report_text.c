@@ -110,11 +110,17 @@ static void format_percent(char *buf, size_t size, double x)
 }
 
 /* A probability in percent: 100.0 and 0.0 only when no iteration says otherwise. */
+int cxroi_report_probability_bound(double p)
+{
+    return p > 0.999 && p < 1.0 ? 1 : p > 0.0 && p < 0.001 ? -1 : 0;
+}
+
 static void format_probability(char *buf, size_t size, double p)
 {
-    if (p > 0.999 && p < 1.0)
+    int bound = cxroi_report_probability_bound(p);
+    if (bound > 0)
         snprintf(buf, size, ">99.9");
-    else if (p > 0.0 && p < 0.001)
+    else if (bound < 0)
         snprintf(buf, size, "<0.1");
     else
         format_percent(buf, size, p);

@@ -5,6 +5,7 @@
 #include "cxroi/atomic.h"
 #include "cxroi/model.h"
 #include "cxroi/portfolio.h"
+#include "cxroi/report.h"
 #include "cxroi/sbg.h"
 
 #include <errno.h>
@@ -102,7 +103,8 @@ typedef struct xw {
     lxw_format *f_title, *f_subtitle, *f_header, *f_header_num, *f_bold, *f_note, *f_section,
         *f_money, *f_money_bold, *f_money2, *f_pct, *f_pct_bold, *f_pct2, *f_num, *f_count,
         *f_years, *f_factor, *f_in_money, *f_in_money2, *f_in_pct, *f_in_count,
-        *f_in_num, *f_in_int, *f_loss, *f_good, *f_ratio, *f_general, *f_hidden,
+        *f_in_num, *f_in_int, *f_loss, *f_good, *f_ratio, *f_general, *f_hidden, *f_multiple,
+        *f_pct_high, *f_pct_low, *f_pct_high_bold, *f_pct_low_bold, *f_center,
         *f_year;
 } xw;
 
@@ -330,6 +332,13 @@ static void make_formats(xw *x)
     x->f_years = fmt_new(x, "0.00", false, false);
     x->f_factor = fmt_new(x, "0.000000", false, false);
     x->f_ratio = fmt_new(x, "0.00", false, false);
+    x->f_multiple = fmt_new(x, "0.00\"x\"", false, false);
+    /* A probability that one decimal would round to certainty keeps its value but shows
+     * what the terminal shows (cxroi_report_probability_bound()). */
+    x->f_pct_high = fmt_new(x, "\">99.9%\"", false, false);
+    x->f_pct_low = fmt_new(x, "\"<0.1%\"", false, false);
+    x->f_pct_high_bold = fmt_new(x, "\">99.9%\"", true, false);
+    x->f_pct_low_bold = fmt_new(x, "\"<0.1%\"", true, false);
     x->f_general = fmt_new(x, "#,##0.####", false, false);
     x->f_hidden = fmt_new(x, "#,##0", false, false);
     x->f_year = fmt_new(x, "0", false, false);
@@ -341,6 +350,7 @@ static void make_formats(xw *x)
     x->f_in_int = fmt_new(x, "0", false, true);
     x->f_loss = fmt_new(x, NULL, true, false);
     x->f_good = fmt_new(x, NULL, false, false);
+    x->f_center = fmt_new(x, NULL, false, false);
     if (x->nomem)
         return;
     format_set_font_size(x->f_title, 14);
@@ -361,9 +371,28 @@ static void make_formats(xw *x)
     format_set_bg_color(x->f_loss, 0xF4CCCC);
     format_set_font_color(x->f_loss, 0x9C0006);
     format_set_font_color(x->f_good, 0x006100);
+    /* Funded yes/no centred, apart from the multiplier before them; "none", "n/a" and
+     * "not within horizon" right-aligned like the numbers of their columns. */
+    format_set_align(x->f_good, LXW_ALIGN_CENTER);
+    format_set_align(x->f_center, LXW_ALIGN_CENTER);
+    format_set_align(x->f_pct, LXW_ALIGN_RIGHT);
+    format_set_align(x->f_years, LXW_ALIGN_RIGHT);
+    format_set_align(x->f_multiple, LXW_ALIGN_RIGHT);
     format_set_font_color(x->f_hidden, 0x808080);
     format_set_align(x->f_year, LXW_ALIGN_LEFT);
     format_set_indent(x->f_year, 1);
+}
+
+/* The format of a probability: 0.0 %, or ">99.9%" / "<0.1%" where one decimal would
+ * show certainty that no run proved. */
+static lxw_format *prob_format(const xw *x, double p, bool bold)
+{
+    int bound = cxroi_report_probability_bound(p);
+    if (bound > 0)
+        return bold ? x->f_pct_high_bold : x->f_pct_high;
+    if (bound < 0)
+        return bold ? x->f_pct_low_bold : x->f_pct_low;
+    return bold ? x->f_pct_bold : x->f_pct;
 }
 
 /* Print set-up shared by every sheet: landscape A4 (Excel picks Letter where that is the
@@ -1274,7 +1303,7 @@ static lxw_row_t cash_initiative(xw *x, size_t i, lxw_row_t row)
            ini, pvc_c);
     wf(x, ws, pos->risk_npv, CF_CONST, &f, x->f_money, det->risk_adjusted.npv);
     if (det->has_break_even) {
-        wnum(x, ws, pos->break_even, CF_CONST, det->break_even_multiplier, x->f_ratio);
+        wnum(x, ws, pos->break_even, CF_CONST, det->break_even_multiplier, x->f_multiple);
         chk(x, worksheet_write_comment(
                    ws, pos->break_even, CF_CONST,
                    "Computed by cxroi: the root of NPV(k) = 0 with every effect and direct "
@@ -1447,7 +1476,7 @@ static void sheet_summary(xw *x)
             wnum(x, ws, row, SU_P10, si->npv.p10, x->f_money);
             wnum(x, ws, row, SU_P50, si->npv.p50, x->f_money);
             wnum(x, ws, row, SU_P90, si->npv.p90, x->f_money);
-            wnum(x, ws, row, SU_PPOS, si->prob_npv_positive, x->f_pct);
+            wnum(x, ws, row, SU_PPOS, si->prob_npv_positive, prob_format(x, si->prob_npv_positive, false));
         }
         link_metric(x, ws, row, SU_ROI, p->roi, x->f_pct, det->base.has_roi, det->base.roi, "n/a");
         link_metric(x, ws, row, SU_IRR, p->irr, x->f_pct, det->base.irr.exists, det->base.irr.rate,
@@ -1455,10 +1484,10 @@ static void sheet_summary(xw *x)
         link_metric(x, ws, row, SU_PAYBACK, p->payback, x->f_years, det->base.has_payback,
                     det->base.payback_years,
                     det->base.nothing_to_pay_back ? "n/a" : "not within horizon");
-        link_metric(x, ws, row, SU_BREAK_EVEN, p->break_even, x->f_ratio, det->has_break_even,
+        link_metric(x, ws, row, SU_BREAK_EVEN, p->break_even, x->f_multiple, det->has_break_even,
                     det->break_even_multiplier, "none");
         wstr(x, ws, row, SU_FUNDED, x->portfolio ? (is_funded(x, i) ? "yes" : "no") : "-",
-             is_funded(x, i) ? x->f_good : NULL);
+             is_funded(x, i) ? x->f_good : x->f_center);
     }
     lxw_row_t prow = first + (lxw_row_t)s->n_initiatives;
     wstr(x, ws, prow, SU_NAME, "Portfolio (funded set)", x->f_bold);
@@ -1484,10 +1513,37 @@ static void sheet_summary(xw *x)
         wnum(x, ws, prow, SU_P10, pf->npv.p10, x->f_money_bold);
         wnum(x, ws, prow, SU_P50, pf->npv.p50, x->f_money_bold);
         wnum(x, ws, prow, SU_P90, pf->npv.p90, x->f_money_bold);
-        wnum(x, ws, prow, SU_PPOS, pf->prob_npv_positive, x->f_pct_bold);
+        wnum(x, ws, prow, SU_PPOS, pf->prob_npv_positive, prob_format(x, pf->prob_npv_positive, true));
     } else {
         wstr(x, ws, prow, SU_UPFRONT, "portfolio not computed in this run", x->f_note);
     }
+    /* What the table's figures include, as the terminal summary says under its own. */
+    lxw_row_t nr = prow + 2;
+    if (s->terminal_value == CXROI_TERMINAL_CUSTOMER_EQUITY)
+        wstr(x, ws, nr++, 0,
+             "NPV, ROI and IRR include the terminal value (the customer equity of the extra "
+             "customers alive at the horizon); the payback does not: a high IRR can come with "
+             "no payback within the horizon.",
+             x->f_note);
+    if (x->portfolio)
+        wstr(x, ws, nr++, 0,
+             "Funded: the set with the largest expected (simulated) NPV within the budget and "
+             "constraints ('Portfolio'). Its row here adds the funded initiatives' "
+             "deterministic NPVs; 'Portfolio' shows the set's expected NPV.",
+             x->f_note);
+    bool risk = false;
+    for (size_t i = 0; i < s->n_initiatives; i++)
+        risk |= s->initiatives[i].has_risk_adjustment;
+    if (risk)
+        wstr(x, ws, nr++, 0,
+             "NPV (risk-adjusted): the deterministic case with each initiative's benefits and "
+             "costs adjusted for risk; it does not decide the funding.",
+             x->f_note);
+    wstr(x, ws, nr++, 0,
+         "Break-even multiplier: the multiple of the expected effects at which NPV = 0, found "
+         "by cxroi; unlike the NPVs it is not recalculated when an assumption changes.",
+         x->f_note);
+    lxw_row_t chart_row = nr + 1;
 
     /* NPV ranges: horizontal stacked bars, P10 to the median in one colour, the median to
      * P90 in another, so the median is where the colours meet. Stacked bars pile positive
@@ -1503,6 +1559,9 @@ static void sheet_summary(xw *x)
                                           "median to P90, below 0", "P10 to median, below 0"};
         for (int k = 0; k < 6; k++)
             wstr(x, ws, head, (lxw_col_t)(c0 + k), dh[k], x->f_note);
+        /* hidden: working columns of the chart, which still plots them */
+        lxw_row_col_options hidden = {.hidden = LXW_TRUE};
+        chk(x, worksheet_set_column_opt(ws, c0, (lxw_col_t)(c0 + 5), 22, NULL, &hidden));
         for (size_t i = 0; i < s->n_initiatives; i++) {
             const cxroi_summary *q = &sim->initiatives[i].npv;
             lxw_row_t row = first + (lxw_row_t)i;
@@ -1562,11 +1621,12 @@ static void sheet_summary(xw *x)
         chart_title_set_name(ch, "NPV range per initiative: light P10 to median, dark median "
                                  "to P90");
         chart_legend_set_position(ch, LXW_CHART_LEGEND_NONE);
+        chart_show_hidden_data(ch);
         lxw_chart_options o = {.x_scale = 2.2, .y_scale = 1.5, .x_offset = 4, .y_offset = 8};
-        chk(x, worksheet_insert_chart_opt(ws, prow + 2, 0, ch, &o));
+        chk(x, worksheet_insert_chart_opt(ws, chart_row, 0, ch, &o));
     }
     /* Warnings of the run, so the report carries its own caveats. */
-    lxw_row_t wr = prow + 26;
+    lxw_row_t wr = chart_row + 24;
     size_t nw = 0;
     for (size_t k = 0; x->diag && k < cxroi_diag_count(x->diag); k++) {
         const cxroi_diag_entry *e = cxroi_diag_get(x->diag, k);
@@ -1585,7 +1645,7 @@ static void sheet_summary(xw *x)
     chk(x, worksheet_set_column(ws, SU_BREAK_EVEN, SU_FUNDED, 12, NULL));
     worksheet_freeze_panes(ws, 2, 0);
     print_setup(x, ws, head, head, true);
-    chk(x, worksheet_print_area(ws, 0, 0, prow + 40, SU_FUNDED));
+    chk(x, worksheet_print_area(ws, 0, 0, wr, SU_FUNDED));
     worksheet_activate(ws);
 }
 
@@ -1602,7 +1662,7 @@ static void summary_row(xw *x, lxw_worksheet *ws, lxw_row_t r, const char *name,
     double v[] = {npv->mean, npv->sd, npv->p5, npv->p10, npv->p50, npv->p90, npv->p95};
     for (int c = 0; c < 7; c++)
         wnum(x, ws, r, (lxw_col_t)(1 + c), v[c], x->f_money);
-    wnum(x, ws, r, 8, ppos, x->f_pct);
+    wnum(x, ws, r, 8, ppos, prob_format(x, ppos, bold != NULL));
     wnum(x, ws, r, 9, npv->stderr_mean, x->f_money);
     if (roi) {
         wnum(x, ws, r, 10, roi->p10, x->f_pct);
@@ -1895,7 +1955,7 @@ static void sheet_matrix(xw *x)
         wnum(x, ws, r, VM_RET, e->retention, x->f_pct);
         fb_reset(&f);
         fb_add(&f, "=IF(%s<0,\"loss-making\",\"profitable\")", ref(c1, r, VM_CONTRIB, false, false));
-        wfs(x, ws, r, VM_STATUS, &f, NULL, e->loss_making ? "loss-making" : "profitable");
+        wfs(x, ws, r, VM_STATUS, &f, x->f_center, e->loss_making ? "loss-making" : "profitable");
         if (pf && pf->matrix.pv && pf->matrix.n_segments == s->n_segments &&
             pf->matrix.n_touchpoints == nt) {
             for (size_t t = 0; t < nt; t++)
@@ -1920,8 +1980,9 @@ static void sheet_matrix(xw *x)
     else
         wstr(x, ws, last + 3, 0,
              "Expected present value over the iterations; an initiative's value is spread over "
-             "its touchpoints by its weights. Blank (white) cells: no initiative addresses that "
-             "touchpoint for that segment.",
+             "its touchpoints by its weights. Green: value created, red: value destroyed, the "
+             "deeper the more. Empty cells: no initiative addresses that touchpoint for that "
+             "segment.",
              x->f_note);
     if (s->n_segments > 0) {
         /* Loss-making segments: the whole row in red. */
@@ -1931,13 +1992,34 @@ static void sheet_matrix(xw *x)
                                        .value_string = rule,
                                        .format = x->f_loss};
         chk(x, worksheet_conditional_format_range(ws, h + 1, VM_SEG, last, VM_STATUS, &loss));
+        /* The heat map: white at 0, green for value created, red for value destroyed, on
+         * one scale symmetric about 0 (a colour by rank would paint the smallest gain red,
+         * the colour of a loss). */
+        double most = 0.0;
+        if (pf && pf->matrix.pv && pf->matrix.n_segments == s->n_segments &&
+            pf->matrix.n_touchpoints == nt) {
+            for (size_t k = 0; k < s->n_segments; k++) {
+                for (size_t t = 0; t < nt; t++)
+                    most = fmax(most, fabs(pf->matrix.pv[k * nt + t]));
+                if (pf->matrix.untagged)
+                    most = fmax(most, fabs(pf->matrix.untagged[k]));
+            }
+        }
         lxw_conditional_format heat = {.type = LXW_CONDITIONAL_3_COLOR_SCALE,
+                                       .min_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER,
+                                       .min_value = -most,
                                        .min_color = 0xF8696B,
-                                       .mid_color = 0xFFEB84,
+                                       .mid_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER,
+                                       .mid_value = 0.0,
+                                       .mid_color = 0xFFFFFF,
+                                       .max_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER,
+                                       .max_value = most,
                                        .max_color = 0x63BE7B};
         /* The touchpoints; the untagged column alone when there are none. */
         lxw_col_t heat_first = nt > 0 ? VM_TP0 : c_untag, heat_last = nt > 0 ? c_untag - 1 : c_untag;
-        chk(x, worksheet_conditional_format_range(ws, h + 1, heat_first, last, heat_last, &heat));
+        if (isfinite(most) && most > 0.0)
+            chk(x, worksheet_conditional_format_range(ws, h + 1, heat_first, last, heat_last,
+                                                      &heat));
     }
     chk(x, worksheet_set_column(ws, VM_SEG, VM_SEG, 32, NULL));
     chk(x, worksheet_set_column(ws, VM_CUST, VM_STATUS, 15, NULL));
@@ -2346,7 +2428,7 @@ static void sheet_portfolio(xw *x)
         wstr(x, ws, r, 0, "Expected NPV of the funded set", x->f_bold);
         wnum(x, ws, r++, 1, pf->npv.mean, x->f_money);
         wstr(x, ws, r, 0, "P(NPV > 0) of the funded set", x->f_bold);
-        wnum(x, ws, r++, 1, pf->prob_npv_positive, x->f_pct);
+        wnum(x, ws, r++, 1, pf->prob_npv_positive, prob_format(x, pf->prob_npv_positive, false));
         if (!pf->feasible)
             wstr(x, ws, r++, 0, "No set of initiatives satisfies the constraints.", x->f_loss);
     }
@@ -2397,11 +2479,12 @@ static void sheet_portfolio(xw *x)
         wf(x, ws, row, PO_CUM, &f, x->f_money, cum);
         wnum(x, ws, row, PO_NPV, mean, x->f_money);
         if (sim)
-            wnum(x, ws, row, PO_PPOS, sim->initiatives[i].prob_npv_positive, x->f_pct);
+            wnum(x, ws, row, PO_PPOS, sim->initiatives[i].prob_npv_positive,
+                 prob_format(x, sim->initiatives[i].prob_npv_positive, false));
         if (up > 0.0)
             wnum(x, ws, row, PO_RATIO, mean / up, x->f_ratio);
         wstr(x, ws, row, PO_FUNDED, pf ? (is_funded(x, i) ? "yes" : "no") : "-",
-             is_funded(x, i) ? x->f_good : NULL);
+             is_funded(x, i) ? x->f_good : x->f_center);
         if (s->portfolio.has_budget) {
             fb_reset(&f);
             fb_add(&f, "=%s", ref(c1, budget_row, 1, true, true));
@@ -2464,7 +2547,7 @@ static void sheet_portfolio(xw *x)
             wnum(x, ws, fr, 0, pt->budget, x->f_money);
             wnum(x, ws, fr, 1, pt->upfront, x->f_money);
             wnum(x, ws, fr, 2, pt->npv_mean, x->f_money);
-            wnum(x, ws, fr, 3, pt->prob_npv_positive, x->f_pct);
+            wnum(x, ws, fr, 3, pt->prob_npv_positive, prob_format(x, pt->prob_npv_positive, false));
             size_t k = 0;
             buf[0] = '\0';
             for (size_t i = 0; i < n && pt->funded; i++) {
