@@ -36,6 +36,21 @@ static void test_report_money_separators(void **state)
     check_money(0.0, "USD", "USD 0");
 }
 
+/* A probability shows >99.9 or <0.1 only strictly between the bounds and 0 or 1: 1 and 0
+ * mean no iteration said otherwise. */
+static void test_report_probability_bound(void **state)
+{
+    (void)state;
+    assert_int_equal(cxroi_report_probability_bound(0.99995), 1);
+    assert_int_equal(cxroi_report_probability_bound(0.9991), 1);
+    assert_int_equal(cxroi_report_probability_bound(0.999), 0);
+    assert_int_equal(cxroi_report_probability_bound(1.0), 0);
+    assert_int_equal(cxroi_report_probability_bound(0.0003), -1);
+    assert_int_equal(cxroi_report_probability_bound(0.001), 0);
+    assert_int_equal(cxroi_report_probability_bound(0.0), 0);
+    assert_int_equal(cxroi_report_probability_bound(0.4735), 0);
+}
+
 static void test_report_money_negative(void **state)
 {
     (void)state;
@@ -608,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_report_money_rounding),
         cmocka_unit_test(test_report_money_huge),
         cmocka_unit_test(test_report_money_non_finite),
+        cmocka_unit_test(test_report_probability_bound),
         cmocka_unit_test(test_report_money_truncation),
     };
     const struct CMUnitTest writers[] = {

@@ -346,6 +346,54 @@ static void test_xlsx_sheets_and_charts(void **state)
     assert_int_equal(temp_files(f), 0); /* no temporary file left */
 }
 
+/* What a CFO reads off the printed workbook (found in a review through LibreOffice):
+ * Simulation prints one initiative (and the funded set) per page with no repeated
+ * header rows; the Summary says what NPV, ROI and IRR include; the break-even multiplier
+ * reads 0.87x; the Value matrix's heat map is white at 0, not coloured by rank; the
+ * Summary's chart columns are hidden. (Probabilities near certainty: test_report.) */
+static void test_xlsx_printed_presentation(void **state)
+{
+    fixture *f = *state;
+    const cxroi_analysis *a = f->analysis;
+    char path[512];
+    snprintf(path, sizeof path, "%s/p.xlsx", f->dir);
+    assert_int_equal(cxroi_report_xlsx_save(a, NULL, path, NULL), CXROI_OK);
+    size_t n = 0;
+    char *data = slurp(path, &n);
+    assert_non_null(data);
+    char *wb = zip_member(data, n, "xl/workbook.xml");
+    char *summary = zip_member(data, n, "xl/worksheets/sheet1.xml");
+    char *sim = zip_member(data, n, "xl/worksheets/sheet4.xml");
+    char *matrix = zip_member(data, n, "xl/worksheets/sheet6.xml");
+    char *styles = zip_member(data, n, "xl/styles.xml");
+    char *strings = zip_member(data, n, "xl/sharedStrings.xml");
+    assert_non_null(wb);
+    assert_non_null(summary);
+    assert_non_null(sim);
+    assert_non_null(matrix);
+    assert_non_null(styles);
+    assert_non_null(strings);
+    char breaks[64];
+    snprintf(breaks, sizeof breaks, "<rowBreaks count=\"%zu\"",
+             f->scenario->n_initiatives + (a->portfolio ? 1 : 0));
+    assert_non_null(strstr(sim, breaks));
+    /* print titles (repeated rows) of the Simulation sheet, the fourth (index 3) */
+    assert_null(strstr(wb, "name=\"_xlnm.Print_Titles\" localSheetId=\"3\""));
+    assert_non_null(strstr(strings, "NPV, ROI and IRR include the terminal value"));
+    assert_non_null(strstr(strings, "Break-even multiplier: the multiple of the expected"));
+    assert_non_null(strstr(styles, "formatCode=\"0.00&quot;x&quot;\""));
+    assert_non_null(strstr(matrix, "<cfvo type=\"num\" val=\"0\"/>"));
+    assert_null(strstr(matrix, "<cfvo type=\"min\""));
+    assert_non_null(strstr(summary, "hidden=\"1\""));
+    free(wb);
+    free(summary);
+    free(sim);
+    free(matrix);
+    free(styles);
+    free(strings);
+    free(data);
+}
+
 static void test_xlsx_samples_sheet(void **state)
 {
     fixture *f = *state;
@@ -690,6 +738,7 @@ int main(void)
     const struct CMUnitTest example[] = {
         cmocka_unit_test(test_xlsx_sheets_and_charts),
         cmocka_unit_test(test_xlsx_samples_sheet),
+        cmocka_unit_test(test_xlsx_printed_presentation),
     };
     const struct CMUnitTest retention[] = {
         cmocka_unit_test(test_xlsx_retention_sheet),
