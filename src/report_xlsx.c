@@ -102,10 +102,9 @@ typedef struct xw {
     lxw_row_t df_row;   /* discount factors */
     lxw_format *f_title, *f_subtitle, *f_header, *f_header_num, *f_bold, *f_note, *f_section,
         *f_money, *f_money_bold, *f_money2, *f_pct, *f_pct_bold, *f_pct2, *f_num, *f_count,
-        *f_years, *f_factor, *f_in_money, *f_in_money2, *f_in_pct, *f_in_count,
-        *f_in_num, *f_in_int, *f_loss, *f_good, *f_ratio, *f_general, *f_hidden, *f_multiple,
-        *f_pct_high, *f_pct_low, *f_pct_high_bold, *f_pct_low_bold, *f_center,
-        *f_year;
+        *f_years, *f_factor, *f_in_money, *f_in_money2, *f_in_pct, *f_in_count, *f_in_num,
+        *f_in_int, *f_loss, *f_good, *f_ratio, *f_general, *f_hidden, *f_multiple, *f_pct_high,
+        *f_pct_low, *f_pct_high_bold, *f_pct_low_bold, *f_center, *f_year;
 } xw;
 
 /* ---------------------------------------------------------------------------------- */
@@ -1476,7 +1475,8 @@ static void sheet_summary(xw *x)
             wnum(x, ws, row, SU_P10, si->npv.p10, x->f_money);
             wnum(x, ws, row, SU_P50, si->npv.p50, x->f_money);
             wnum(x, ws, row, SU_P90, si->npv.p90, x->f_money);
-            wnum(x, ws, row, SU_PPOS, si->prob_npv_positive, prob_format(x, si->prob_npv_positive, false));
+            wnum(x, ws, row, SU_PPOS, si->prob_npv_positive,
+                 prob_format(x, si->prob_npv_positive, false));
         }
         link_metric(x, ws, row, SU_ROI, p->roi, x->f_pct, det->base.has_roi, det->base.roi, "n/a");
         link_metric(x, ws, row, SU_IRR, p->irr, x->f_pct, det->base.irr.exists, det->base.irr.rate,
@@ -1513,7 +1513,8 @@ static void sheet_summary(xw *x)
         wnum(x, ws, prow, SU_P10, pf->npv.p10, x->f_money_bold);
         wnum(x, ws, prow, SU_P50, pf->npv.p50, x->f_money_bold);
         wnum(x, ws, prow, SU_P90, pf->npv.p90, x->f_money_bold);
-        wnum(x, ws, prow, SU_PPOS, pf->prob_npv_positive, prob_format(x, pf->prob_npv_positive, true));
+        wnum(x, ws, prow, SU_PPOS, pf->prob_npv_positive,
+             prob_format(x, pf->prob_npv_positive, true));
     } else {
         wstr(x, ws, prow, SU_UPFRONT, "portfolio not computed in this run", x->f_note);
     }
@@ -2018,8 +2019,8 @@ static void sheet_matrix(xw *x)
         /* The touchpoints; the untagged column alone when there are none. */
         lxw_col_t heat_first = nt > 0 ? VM_TP0 : c_untag, heat_last = nt > 0 ? c_untag - 1 : c_untag;
         if (isfinite(most) && most > 0.0)
-            chk(x, worksheet_conditional_format_range(ws, h + 1, heat_first, last, heat_last,
-                                                      &heat));
+            chk(x,
+                worksheet_conditional_format_range(ws, h + 1, heat_first, last, heat_last, &heat));
     }
     chk(x, worksheet_set_column(ws, VM_SEG, VM_SEG, 32, NULL));
     chk(x, worksheet_set_column(ws, VM_CUST, VM_STATUS, 15, NULL));

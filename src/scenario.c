@@ -790,7 +790,6 @@ static bool get_int(loader *L, const cxroi_ynode *node, const char *path, long l
 /* ---------------------------------------------------------------------------------- */
 /* Domains of model inputs                                                             */
 
-
 static const domain D_UNIT = {0.0, 1.0, false, false, "a number from 0 to 1", 2.0};
 static const domain D_NONNEG = {0.0, INFINITY, false, true, "a number >= 0", 0.0};
 static const domain D_POSITIVE = {0.0, INFINITY, true, true, "a number > 0", 0.0};
@@ -800,7 +799,6 @@ static const domain D_RELATIVE = {
 static const domain D_ABS_RETENTION = {
     -1.0, 1.0, false, false, "an absolute change of retention from -1 to 1 (e.g. 0.015)", 1.0};
 static const domain D_ANY = {-INFINITY, INFINITY, true, true, "a number", 0.0};
-
 
 /* A plain number within `dom`, into *out; false after reporting what was found instead
  * (with a hint when it looks like a percentage of a fraction). */
@@ -1996,8 +1994,8 @@ static void read_simulation(loader *L, const cxroi_ynode *node)
     }
     const cxroi_ynode *prec = cxroi_ynode_get(node, "precision");
     double p;
-    if (prec &&
-        get_number(L, prec, "simulation.precision", "a relative precision such as 0.01", NULL, &p)) {
+    if (prec && get_number(L, prec, "simulation.precision", "a relative precision such as 0.01",
+                           NULL, &p)) {
         if (p > 0.0 && p < 1.0) {
             sim->has_precision = true;
             sim->precision = p;

@@ -129,9 +129,8 @@ static void run_block(worker *w, size_t block)
              * fails. */
             size_t k = 0, at1 = at;
             cxroi_error e1 = CXROI_OK;
-            while (k < lanes &&
-                   (e1 = run_lanes(w, values + k0 + k, 1, first + k0 + k, acc, &bad, &at1)) ==
-                       CXROI_OK)
+            while (k < lanes && (e1 = run_lanes(w, values + k0 + k, 1, first + k0 + k, acc, &bad,
+                                                &at1)) == CXROI_OK)
                 k++;
             /* the one-lane run's own error, iteration and initiative; the slice's when no
              * lane fails alone */

@@ -984,24 +984,24 @@ static void test_cli_infinite_customer_equity_in_some_draws(void **state)
                                     "name: CE\n"
                                     "currency: EUR\n"
                                     "horizon: 3\n";
-    static const char *const body =
-        "terminal_value: customer_equity\n"
-        "segments:\n"
-        "  - id: mass\n"
-        "    customers: 1000\n"
-        "    revenue_per_customer: 310\n"
-        "    margin: 0.35\n"
-        "    retention: {dist: uniform, min: 0.81, max: 0.9735}\n"
-        "  - id: smb\n"
-        "    customers: 500\n"
-        "    revenue_per_customer: 120\n"
-        "    margin: 0.5\n"
-        "    retention_curve: {sbg: {alpha: ";
-    static const char *const tail = ", beta: 1.182}}\n"
-                                    "initiatives:\n"
-                                    "  - id: a\n"
-                                    "    costs: {upfront: 1000}\n"
-                                    "    effects: {mass: {retention: 0.0135}, smb: {churn: -0.05}}\n";
+    static const char *const body = "terminal_value: customer_equity\n"
+                                    "segments:\n"
+                                    "  - id: mass\n"
+                                    "    customers: 1000\n"
+                                    "    revenue_per_customer: 310\n"
+                                    "    margin: 0.35\n"
+                                    "    retention: {dist: uniform, min: 0.81, max: 0.9735}\n"
+                                    "  - id: smb\n"
+                                    "    customers: 500\n"
+                                    "    revenue_per_customer: 120\n"
+                                    "    margin: 0.5\n"
+                                    "    retention_curve: {sbg: {alpha: ";
+    static const char *const tail =
+        ", beta: 1.182}}\n"
+        "initiatives:\n"
+        "  - id: a\n"
+        "    costs: {upfront: 1000}\n"
+        "    effects: {mass: {retention: 0.0135}, smb: {churn: -0.05}}\n";
     char text[2048];
     /* d from -0.05: the base 0.07 is fine; 0.9735 < 1 - 0.05 is not in every draw. */
     snprintf(text, sizeof text, "%s%s%s%s%s", head,

@@ -129,8 +129,8 @@ typedef struct cxroi_group {
 /** Funding constraints. */
 typedef struct cxroi_portfolio_spec {
     bool has_budget;
-    double budget;                /**< Cap on the sum of base upfront costs (with
-                                       CXROI_BUDGET_EPSREL of slack). */
+    double budget; /**< Cap on the sum of base upfront costs (with
+                        CXROI_BUDGET_EPSREL of slack). */
     bool has_max_loss_probability;
     double max_loss_probability;  /**< P(portfolio NPV < 0) at most this. */
     cxroi_group must_fund;        /**< Initiatives that must be funded. */
