@@ -1028,9 +1028,9 @@ static void test_dist_describe_each_family(void **state)
     d = make3(CXROI_DIST_TRIANGULAR, 300e3, 350e3, 500e3);
     assert_describes(&d, "triangular(min 300000, mode 350000, max 500000)");
     d = make3(CXROI_DIST_PERT, 1.8e6, 2.0e6, 2.8e6);
-    assert_describes(&d, "PERT(min 1.8e+06, mode 2e+06, max 2.8e+06)");
+    assert_describes(&d, "PERT(min 1800000, mode 2000000, max 2800000)");
     d.lambda = 3;
-    assert_describes(&d, "PERT(min 1.8e+06, mode 2e+06, max 2.8e+06, lambda 3)");
+    assert_describes(&d, "PERT(min 1800000, mode 2000000, max 2800000, lambda 3)");
     d = make_normal(900e3, 150e3);
     assert_describes(&d, "normal(mean 900000, sd 150000)");
     d.has_min = true;
@@ -1038,7 +1038,7 @@ static void test_dist_describe_each_family(void **state)
     assert_describes(&d, "normal(mean 900000, sd 150000, min 0)");
     d.has_max = true;
     d.max = 1.2e6;
-    assert_describes(&d, "normal(mean 900000, sd 150000, min 0, max 1.2e+06)");
+    assert_describes(&d, "normal(mean 900000, sd 150000, min 0, max 1200000)");
     cxroi_dist_init(&d, CXROI_DIST_LOGNORMAL);
     d.mean = 2;
     d.sd = 1.5;
@@ -1079,7 +1079,7 @@ static void test_dist_describe_snprintf_semantics(void **state)
 {
     (void)state;
     cxroi_dist d = make3(CXROI_DIST_PERT, 1.8e6, 2.0e6, 2.8e6);
-    const char *full = "PERT(min 1.8e+06, mode 2e+06, max 2.8e+06)";
+    const char *full = "PERT(min 1800000, mode 2000000, max 2800000)";
     char buf[10];
     memset(buf, 'x', sizeof(buf));
     assert_int_equal(cxroi_dist_describe(&d, buf, sizeof(buf)), (int)strlen(full));

@@ -141,8 +141,9 @@ void cxroi_dist_draw_range(const cxroi_dist *d, double *lo, double *hi);
 bool cxroi_dist_check(const cxroi_dist *d, const char **field, char *msg, size_t msg_size);
 
 /**
- * @brief Describe @p d in words for a report, e.g. "PERT(min 1.8e+06, mode 2e+06,
- *        max 2.8e+06)" or "fixed 0.35".
+ * @brief Describe @p d in words for a report, e.g. "PERT(min 1800000, mode 2000000,
+ *        max 2800000)" or "fixed 0.35": numbers to 15 significant digits, so that an
+ *        amount reads as written, not as 1.8e+06.
  * @return The number of characters that would have been written (snprintf semantics).
  */
 int cxroi_dist_describe(const cxroi_dist *d, char *buf, size_t size);
