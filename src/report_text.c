@@ -433,11 +433,8 @@ static cxroi_error risk_table(const cxroi_analysis *a, FILE *out)
     }
     char iterations[CELL];
     cxroi_report_format_money(iterations, sizeof iterations, (double)sim->iterations, NULL);
-    fprintf(out, "Risk ranges: %s Monte Carlo iterations (%s, seed %llu)%s\n\n",
-            iterations,
-            sim->sampling == CXROI_SAMPLING_MONTE_CARLO ? "Monte Carlo sampling"
-                                                        : "Latin hypercube sampling",
-            (unsigned long long)sim->seed,
+    fprintf(out, "Risk ranges: %s Monte Carlo iterations (%s sampling, seed %llu)%s\n\n",
+            iterations, cxroi_sampling_title(sim->sampling), (unsigned long long)sim->seed,
             sim->precision_reached ? ", stopped at the requested precision" : "");
     const char *unit[N_RCOLS] = {s->currency, s->currency, s->currency, s->currency,
                                  "%",         "%",         "%"};

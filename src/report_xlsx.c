@@ -1444,7 +1444,7 @@ static void sheet_summary(xw *x)
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)a->seed);
     wstr(x, ws, r++, 1, buf, NULL);
     wstr(x, ws, r, 0, "Sampling", x->f_bold);
-    wstr(x, ws, r++, 1, cxroi_sampling_name(a->sampling), NULL);
+    wstr(x, ws, r++, 1, cxroi_sampling_title(a->sampling), NULL);
     wstr(x, ws, r, 0, "Budget (sum of upfront costs funded)", x->f_bold);
     if (s->portfolio.has_budget)
         wnum(x, ws, r++, 1, s->portfolio.budget, x->f_money);
@@ -1618,7 +1618,9 @@ static void sheet_summary(xw *x)
         chart_axis_set_reverse(ch->y_axis);
         chart_axis_set_label_position(ch->y_axis, LXW_CHART_AXIS_LABEL_POSITION_LOW);
         chart_axis_set_num_format(ch->x_axis, "#,##0.0,,");
-        chart_axis_set_name(ch->x_axis, "NPV, millions");
+        char axis[64];
+        snprintf(axis, sizeof axis, "NPV, %s millions", s->currency);
+        chart_axis_set_name(ch->x_axis, axis);
         chart_title_set_name(ch, "NPV range per initiative: light P10 to median, dark median "
                                  "to P90");
         chart_legend_set_position(ch, LXW_CHART_LEGEND_NONE);
@@ -1684,10 +1686,12 @@ static void sheet_simulation(xw *x)
         print_setup(x, ws, 0, 0, false);
         return;
     }
+    char count[32];
+    cxroi_report_format_money(count, sizeof count, (double)sim->iterations, NULL);
     snprintf(buf, sizeof buf,
-             "%zu iterations (%s sampling, seed %llu)%s. Percentiles interpolate between order "
+             "%s iterations (%s sampling, seed %llu)%s. Percentiles interpolate between order "
              "statistics as Excel's PERCENTILE.INC does.",
-             sim->iterations, cxroi_sampling_name(sim->sampling), (unsigned long long)sim->seed,
+             count, cxroi_sampling_title(sim->sampling), (unsigned long long)sim->seed,
              sim->precision_reached ? ", stopped early at the precision asked for" : "");
     wstr(x, ws, 1, 0, buf, x->f_subtitle);
     static const char *const heads[] = {"",          "Mean NPV",  "SD",      "P5",
@@ -1763,7 +1767,9 @@ static void sheet_simulation(xw *x)
         chart_set_series_gap(hist, 5);
         snprintf(buf, sizeof buf, "%s: NPV histogram", name);
         chart_title_set_name(hist, buf);
-        chart_axis_set_name(hist->x_axis, "NPV, millions (upper end of the bin)");
+        char axis[80];
+        snprintf(axis, sizeof axis, "NPV, %s millions (upper end of the bin)", s->currency);
+        chart_axis_set_name(hist->x_axis, axis);
         chart_axis_set_num_format(hist->x_axis, "#,##0.0,,");
         chart_axis_set_interval_unit(hist->x_axis, 5);
         /* slanted, so that labels such as -12.5 neither collide nor wrap at the sign */
@@ -1783,7 +1789,8 @@ static void sheet_simulation(xw *x)
         chart_series_set_line(se, &line);
         snprintf(buf, sizeof buf, "%s: S-curve (cumulative probability)", name);
         chart_title_set_name(curve, buf);
-        chart_axis_set_name(curve->x_axis, "NPV, millions");
+        snprintf(axis, sizeof axis, "NPV, %s millions", s->currency);
+        chart_axis_set_name(curve->x_axis, axis);
         chart_axis_set_num_format(curve->x_axis, "#,##0.0,,");
         chart_axis_set_name(curve->y_axis, "P(NPV at most x)");
         chart_axis_set_num_format(curve->y_axis, "0%");

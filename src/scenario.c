@@ -2913,6 +2913,11 @@ const char *cxroi_sampling_name(cxroi_sampling sampling)
     return sampling == CXROI_SAMPLING_MONTE_CARLO ? "monte_carlo" : "latin_hypercube";
 }
 
+const char *cxroi_sampling_title(cxroi_sampling sampling)
+{
+    return sampling == CXROI_SAMPLING_MONTE_CARLO ? "Monte Carlo" : "Latin hypercube";
+}
+
 bool cxroi_sampling_from_name(const char *name, cxroi_sampling *sampling)
 {
     for (int k = CXROI_SAMPLING_MONTE_CARLO; k <= CXROI_SAMPLING_LATIN_HYPERCUBE; k++)

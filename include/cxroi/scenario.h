@@ -148,6 +148,9 @@ typedef enum cxroi_sampling {
  *         "latin_hypercube". */
 const char *cxroi_sampling_name(cxroi_sampling sampling);
 
+/** @brief A sampling scheme as reports write it: "Monte Carlo" or "Latin hypercube". */
+const char *cxroi_sampling_title(cxroi_sampling sampling);
+
 /** @brief Look up a sampling scheme by its name; true and sets @p sampling when known. */
 bool cxroi_sampling_from_name(const char *name, cxroi_sampling *sampling);
 
