@@ -289,6 +289,19 @@ static int count_of(const char *hay, const char *needle)
     return k;
 }
 
+/* The report of the fixture's analysis saved as @p name in its directory (with
+ * @p options, may be NULL), read back whole: *n its size. */
+static char *saved_report(const fixture *f, const char *name, const cxroi_xlsx_options *options,
+                          size_t *n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", f->dir, name);
+    assert_int_equal(cxroi_report_xlsx_save(f->analysis, NULL, path, options), CXROI_OK);
+    char *data = slurp(path, n);
+    assert_non_null(data);
+    return data;
+}
+
 /* Temporary files left in the fixture's directory (atomic.h names them ".<name>.XXXXXX"). */
 static int temp_files(const fixture *f)
 {
@@ -328,12 +341,8 @@ static void test_xlsx_name(void **state)
 static void test_xlsx_sheets_and_charts(void **state)
 {
     fixture *f = *state;
-    char path[512];
-    snprintf(path, sizeof path, "%s/r.xlsx", f->dir);
-    assert_int_equal(cxroi_report_xlsx_save(f->analysis, NULL, path, NULL), CXROI_OK);
     size_t n = 0;
-    char *data = slurp(path, &n);
-    assert_non_null(data);
+    char *data = saved_report(f, "r.xlsx", NULL, &n);
     assert_memory_equal(data, "PK\x03\x04", 4);
     /* SPEC.md's seven sheets and Retention; charts: the NPV ranges, a histogram and an
      * S-curve per initiative and for the portfolio, a tornado per initiative with an
@@ -355,12 +364,8 @@ static void test_xlsx_printed_presentation(void **state)
 {
     fixture *f = *state;
     const cxroi_analysis *a = f->analysis;
-    char path[512];
-    snprintf(path, sizeof path, "%s/p.xlsx", f->dir);
-    assert_int_equal(cxroi_report_xlsx_save(a, NULL, path, NULL), CXROI_OK);
     size_t n = 0;
-    char *data = slurp(path, &n);
-    assert_non_null(data);
+    char *data = saved_report(f, "p.xlsx", NULL, &n);
     char *wb = zip_member(data, n, "xl/workbook.xml");
     char *summary = zip_member(data, n, "xl/worksheets/sheet1.xml");
     char *sim = zip_member(data, n, "xl/worksheets/sheet4.xml");
@@ -397,13 +402,9 @@ static void test_xlsx_printed_presentation(void **state)
 static void test_xlsx_samples_sheet(void **state)
 {
     fixture *f = *state;
-    char path[512];
-    snprintf(path, sizeof path, "%s/s.xlsx", f->dir);
     cxroi_xlsx_options o = {.samples = true, .max_samples = 100};
-    assert_int_equal(cxroi_report_xlsx_save(f->analysis, NULL, path, &o), CXROI_OK);
     size_t n = 0;
-    char *data = slurp(path, &n);
-    assert_non_null(data);
+    char *data = saved_report(f, "s.xlsx", &o, &n);
     assert_int_equal(zip_entries(data, n, "xl/worksheets/sheet"), 9);
     free(data);
 }
@@ -580,12 +581,8 @@ static void test_xlsx_retention_sheet(void **state)
     fixture *f = *state;
     const cxroi_scenario *s = f->scenario;
     const cxroi_analysis *a = f->analysis;
-    char path[512];
-    snprintf(path, sizeof path, "%s/ret.xlsx", f->dir);
-    assert_int_equal(cxroi_report_xlsx_save(a, NULL, path, NULL), CXROI_OK);
     size_t n = 0;
-    char *data = slurp(path, &n);
-    assert_non_null(data);
+    char *data = saved_report(f, "ret.xlsx", NULL, &n);
     char *wb = zip_member(data, n, "xl/workbook.xml");
     assert_non_null(wb);
     const char *vm = strstr(wb, "<sheet name=\"Value matrix\""),
