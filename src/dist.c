@@ -540,6 +540,13 @@ void cxroi_dist_support(const cxroi_dist *d, double *lo, double *hi)
     *lo = *hi = NAN;
 }
 
+double cxroi_dist_truncated_mass(const cxroi_dist *d)
+{
+    if (d->kind != CXROI_DIST_NORMAL || !normal_is_truncated(d))
+        return 1.0;
+    return truncnorm_make(d).z;
+}
+
 void cxroi_dist_draw_range(const cxroi_dist *d, double *lo, double *hi)
 {
     cxroi_dist_support(d, lo, hi);

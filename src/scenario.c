@@ -1080,6 +1080,17 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
             cxroi_dist_clear(d);
             return false;
         }
+        /* A truncation far out in one tail holds almost nothing: every draw sits at the
+         * bound (min 0.5 for a mean of -0.06: a sign slip, most likely). */
+        double mass = cxroi_dist_truncated_mass(d);
+        if (mass < 0.01) {
+            cxroi_dist_describe(d, desc, sizeof desc);
+            warning_at(L, node,
+                       "%s: %s keeps only %.2g of the normal's probability between its min "
+                       "and max, so every draw sits near a bound; check the bounds' signs and "
+                       "the mean",
+                       path, desc, mass);
+        }
         if (d->has_base && !in_domain(dom, d->base)) {
             error_at(L, base, "%s.base: expected %s, found %g", path, dom->text, d->base);
             cxroi_dist_clear(d);

@@ -977,6 +977,46 @@ static void test_scenario_load_string_errors(void **state)
  * documented identifier is a letter, then letters, digits, '_' or '-'); exactly 1e15 is
  * the largest amount accepted; an underflow (1e-400) reads as 0.
  */
+/* A truncated normal whose bounds keep almost none of its probability (min 0.5 for a
+ * mean of -0.06, sd 0.025: 22 sd out, a sign slip) loads with a warning; bounds that
+ * keep most of it (min at 2 sd below the mean: 97.7 %), or 1.5 % of it, give none. */
+static void test_scenario_far_truncation_warns(void **state)
+{
+    (void)state;
+    const char *heads[] = {"{dist: normal, mean: -0.06, sd: 0.025, min: 0.5, max: 0.6}",
+                           "{dist: normal, mean: -0.06, sd: 0.025, min: -0.11}",
+                           "{dist: normal, mean: -0.06, sd: 0.025, min: -0.006}"};
+    for (int k = 0; k < 3; k++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "cxroi: 1\nhorizon: 5\ndiscount_rate: 0.0735\n"
+                 "segments:\n"
+                 "  - {id: mass, customers: 1000, revenue_per_customer: 310, margin: 0.35,\n"
+                 "     retention: 0.82, cost_to_serve: 40}\n"
+                 "initiatives:\n"
+                 "  - id: app\n"
+                 "    costs: {upfront: 1000}\n"
+                 "    effects: {mass: {cost_to_serve: %s}}\n",
+                 heads[k]);
+        cxroi_diag *diag = cxroi_diag_new();
+        cxroi_scenario *sc = NULL;
+        assert_int_equal(cxroi_scenario_load_string(text, strlen(text), "t.yaml", NULL, diag, &sc),
+                         CXROI_OK);
+        char *printed = diag_text(diag);
+        if (k == 0)
+            assert_string_equal(
+                printed, "t.yaml:10:37: warning: initiatives.app.effects.mass.cost_to_serve: "
+                         "normal(mean -0.06, sd 0.025, min 0.5, max 0.6) keeps only 2e-111 of "
+                         "the normal's probability between its min and max, so every draw sits "
+                         "near a bound; check the bounds' signs and the mean\n");
+        else
+            assert_string_equal(printed, "");
+        free(printed);
+        cxroi_diag_free(diag);
+        cxroi_scenario_free(sc);
+    }
+}
+
 static void test_scenario_warnings_and_edges_load(void **state)
 {
     (void)state;
@@ -1096,6 +1136,7 @@ int main(void)
         cmocka_unit_test(test_scenario_load_string_errors),
         cmocka_unit_test(test_scenario_load_string_limit),
         cmocka_unit_test(test_scenario_warnings_and_edges_load),
+        cmocka_unit_test(test_scenario_far_truncation_warns),
     };
     int failed = 0;
     failed += cmocka_run_group_tests_name("scenario_invalid", invalid, NULL, NULL);

@@ -111,6 +111,13 @@ void cxroi_dist_quantiles(const cxroi_dist *d, const double *p, double *x, size_
  */
 void cxroi_dist_support(const cxroi_dist *d, double *lo, double *hi);
 
+/**
+ * @brief The probability a normal's untruncated form gives to its [min, max]: 1 for an
+ *        untruncated normal and for every other family. A tiny mass means bounds far out
+ *        in one tail, where every draw sits at the bound (a sign slip, most often).
+ */
+double cxroi_dist_truncated_mass(const cxroi_dist *d);
+
 /** Probability cut from each infinite tail of a distribution in a simulation. */
 #define CXROI_DIST_TAIL 1e-6
 
