@@ -1808,8 +1808,9 @@ static void sheet_simulation(xw *x)
         chk(x, worksheet_set_h_pagebreaks(ws, breaks));
     free(breaks);
     chk(x, worksheet_set_column(ws, 0, 0, 34, NULL));
-    chk(x, worksheet_set_column(ws, 1, 12, 13, NULL));
+    chk(x, worksheet_set_column(ws, 1, 1, 13, NULL));
     chk(x, worksheet_set_column(ws, 2, 2, 19, NULL)); /* "Share of iterations" */
+    chk(x, worksheet_set_column(ws, 3, 12, 13, NULL)); /* (ranges must not overlap) */
     worksheet_freeze_panes(ws, 4, 1);
     /* No repeated rows: the summary's header would sit over the histograms' tables. */
     print_setup(x, ws, 0, 0, false);
@@ -2003,13 +2004,13 @@ static void sheet_matrix(xw *x)
         /* The heat map: white at 0, green for value created, red for value destroyed, on
          * one scale symmetric about 0 (a colour by rank would paint the smallest gain red,
          * the colour of a loss). */
-        double most = 0.0;
+        double most = 0.0; /* over the cells the scale colours */
         if (pf && pf->matrix.pv && pf->matrix.n_segments == s->n_segments &&
             pf->matrix.n_touchpoints == nt) {
             for (size_t k = 0; k < s->n_segments; k++) {
                 for (size_t t = 0; t < nt; t++)
                     most = fmax(most, fabs(pf->matrix.pv[k * nt + t]));
-                if (pf->matrix.untagged)
+                if (nt == 0 && pf->matrix.untagged)
                     most = fmax(most, fabs(pf->matrix.untagged[k]));
             }
         }

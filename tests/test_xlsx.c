@@ -390,6 +390,17 @@ static void test_xlsx_printed_presentation(void **state)
     assert_non_null(strstr(matrix, "<cfvo type=\"num\" val=\"0\"/>"));
     assert_null(strstr(matrix, "<cfvo type=\"min\""));
     assert_non_null(strstr(summary, "hidden=\"1\""));
+    /* the range chart plots its hidden working columns (Excel skips hidden cells unless
+     * told otherwise: plotVisOnly) */
+    char *chart = zip_member(data, n, "xl/charts/chart1.xml");
+    assert_non_null(chart);
+    assert_non_null(strstr(chart, "P10 to median"));
+    assert_null(strstr(chart, "plotVisOnly val=\"1\""));
+    free(chart);
+    /* column ranges that do not overlap (LibreOffice drops a second, overlapping one) */
+    assert_non_null(strstr(sim, "<col min=\"2\" max=\"2\""));
+    assert_non_null(strstr(sim, "<col min=\"3\" max=\"3\""));
+    assert_non_null(strstr(sim, "<col min=\"4\" max=\"13\""));
     free(wb);
     free(summary);
     free(sim);
