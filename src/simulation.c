@@ -127,9 +127,9 @@ static void run_block(worker *w, size_t block)
         if (e != CXROI_OK) {
             /* The earliest failing iteration of these lanes, one at a time, and where it
              * fails. */
-            size_t k = 0, at1 = at;
+            size_t k = 0, at1 = at, bad1 = 0; /* the retries' own: they reset theirs */
             cxroi_error e1 = CXROI_OK;
-            while (k < lanes && (e1 = run_lanes(w, values + k0 + k, 1, first + k0 + k, acc, &bad,
+            while (k < lanes && (e1 = run_lanes(w, values + k0 + k, 1, first + k0 + k, acc, &bad1,
                                                 &at1)) == CXROI_OK)
                 k++;
             /* the one-lane run's own error, iteration and initiative; the slice's when no
