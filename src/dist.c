@@ -927,35 +927,35 @@ int cxroi_dist_describe(const cxroi_dist *d, char *buf, size_t size)
         buf[0] = '\0';
     switch (d->kind) {
     case CXROI_DIST_FIXED:
-        put(&s, "fixed %.15g", d->value);
+        put(&s, "fixed %.10g", d->value);
         break;
     case CXROI_DIST_UNIFORM:
-        put(&s, "uniform(min %.15g, max %.15g", d->min, d->max);
+        put(&s, "uniform(min %.10g, max %.10g", d->min, d->max);
         break;
     case CXROI_DIST_TRIANGULAR:
-        put(&s, "triangular(min %.15g, mode %.15g, max %.15g", d->min, d->mode, d->max);
+        put(&s, "triangular(min %.10g, mode %.10g, max %.10g", d->min, d->mode, d->max);
         break;
     case CXROI_DIST_PERT:
-        put(&s, "PERT(min %.15g, mode %.15g, max %.15g", d->min, d->mode, d->max);
+        put(&s, "PERT(min %.10g, mode %.10g, max %.10g", d->min, d->mode, d->max);
         if (d->lambda != 4.0)
-            put(&s, ", lambda %.15g", d->lambda);
+            put(&s, ", lambda %.10g", d->lambda);
         break;
     case CXROI_DIST_NORMAL:
-        put(&s, "normal(mean %.15g, sd %.15g", d->mean, d->sd);
+        put(&s, "normal(mean %.10g, sd %.10g", d->mean, d->sd);
         if (d->has_min)
-            put(&s, ", min %.15g", d->min);
+            put(&s, ", min %.10g", d->min);
         if (d->has_max)
-            put(&s, ", max %.15g", d->max);
+            put(&s, ", max %.10g", d->max);
         break;
     case CXROI_DIST_LOGNORMAL:
-        put(&s, "lognormal(mean %.15g, sd %.15g", d->mean, d->sd);
+        put(&s, "lognormal(mean %.10g, sd %.10g", d->mean, d->sd);
         break;
     case CXROI_DIST_BETA: {
-        put(&s, "beta(alpha %.15g, beta %.15g", d->alpha, d->beta);
+        put(&s, "beta(alpha %.10g, beta %.10g", d->alpha, d->beta);
         if (d->has_min || d->has_max) {
             double lo, hi;
             beta_scale(d, &lo, &hi);
-            put(&s, ", min %.15g, max %.15g", lo, hi);
+            put(&s, ", min %.10g, max %.10g", lo, hi);
         }
         break;
     }
@@ -963,7 +963,7 @@ int cxroi_dist_describe(const cxroi_dist *d, char *buf, size_t size)
         put(&s, "discrete(");
         size_t shown = d->n_values <= DESCRIBE_MAX_PAIRS ? d->n_values : DESCRIBE_MAX_PAIRS - 1;
         for (size_t i = 0; i < shown && d->values && d->probs; i++)
-            put(&s, "%s%.15g: %.15g", i ? ", " : "", d->values[i], d->probs[i]);
+            put(&s, "%s%.10g: %.10g", i ? ", " : "", d->values[i], d->probs[i]);
         if (shown < d->n_values)
             put(&s, ", ... %zu values in all", d->n_values);
         break;
@@ -974,10 +974,10 @@ int cxroi_dist_describe(const cxroi_dist *d, char *buf, size_t size)
     }
     if (d->kind != CXROI_DIST_FIXED) {
         if (d->has_base)
-            put(&s, ", base %.15g", d->base);
+            put(&s, ", base %.10g", d->base);
         put(&s, ")");
     } else if (d->has_base && d->base != d->value) {
-        put(&s, " (base %.15g)", d->base);
+        put(&s, " (base %.10g)", d->base);
     }
     return (int)s.len;
 }

@@ -1055,7 +1055,7 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
         /* Stay within the input's domain, and within amounts cxroi can add up. */
         double lo, hi;
         cxroi_dist_draw_range(d, &lo, &hi);
-        char desc[256], tail[128];
+        char desc[512], tail[128];
         if (too_large(fabs(lo) > fabs(hi) ? lo : hi, tail, sizeof tail)) {
             cxroi_dist_describe(d, desc, sizeof desc);
             error_at(L, node, "%s: expected %s, found %s, which ranges from %g to %g: %s", path,
@@ -1081,9 +1081,11 @@ static bool read_dist(loader *L, const cxroi_ynode *node, const char *path, cons
             return false;
         }
         /* A truncation far out in one tail holds almost nothing: every draw sits at the
-         * bound (min 0.5 for a mean of -0.06: a sign slip, most likely). */
+         * bound (min 0.5 for a mean of -0.06: a sign slip, most likely). Narrow bounds
+         * around the mean keep little probability too, but draws spread over them. */
         double mass = cxroi_dist_truncated_mass(d);
-        if (mass < 0.01) {
+        bool mean_outside = (d->has_min && d->mean < d->min) || (d->has_max && d->mean > d->max);
+        if (mass < 0.01 && mean_outside) {
             cxroi_dist_describe(d, desc, sizeof desc);
             warning_at(L, node,
                        "%s: %s keeps only %.2g of the normal's probability between its min "

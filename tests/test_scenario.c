@@ -971,22 +971,19 @@ static void test_scenario_load_string_errors(void **state)
 }
 
 /* A buffer above the size limit is refused before parsing, as a file would be. */
-/*
- * Values that are valid but look like percentages load, with a warning each, and the
- * value as written (a warning never changes the model). Hyphenated ids are accepted (the
- * documented identifier is a letter, then letters, digits, '_' or '-'); exactly 1e15 is
- * the largest amount accepted; an underflow (1e-400) reads as 0.
- */
 /* A truncated normal whose bounds keep almost none of its probability (min 0.5 for a
  * mean of -0.06, sd 0.025: 22 sd out, a sign slip) loads with a warning; bounds that
- * keep most of it (min at 2 sd below the mean: 97.7 %), or 1.5 % of it, give none. */
+ * keep most of it (min at 2 sd below the mean: 97.7 %), or 1.5 % of it, give none, nor
+ * do narrow bounds around the mean. */
 static void test_scenario_far_truncation_warns(void **state)
 {
     (void)state;
     const char *heads[] = {"{dist: normal, mean: -0.06, sd: 0.025, min: 0.5, max: 0.6}",
                            "{dist: normal, mean: -0.06, sd: 0.025, min: -0.11}",
-                           "{dist: normal, mean: -0.06, sd: 0.025, min: -0.006}"};
-    for (int k = 0; k < 3; k++) {
+                           "{dist: normal, mean: -0.06, sd: 0.025, min: -0.006}",
+                           /* 0.08 % of the mass, but around the mean: draws spread */
+                           "{dist: normal, mean: -0.06, sd: 1, min: -0.061, max: -0.059}"};
+    for (int k = 0; k < 4; k++) {
         char text[1024];
         snprintf(text, sizeof text,
                  "cxroi: 1\nhorizon: 5\ndiscount_rate: 0.0735\n"
@@ -1017,6 +1014,12 @@ static void test_scenario_far_truncation_warns(void **state)
     }
 }
 
+/*
+ * Values that are valid but look like percentages load, with a warning each, and the
+ * value as written (a warning never changes the model). Hyphenated ids are accepted (the
+ * documented identifier is a letter, then letters, digits, '_' or '-'); exactly 1e15 is
+ * the largest amount accepted; an underflow (1e-400) reads as 0.
+ */
 static void test_scenario_warnings_and_edges_load(void **state)
 {
     (void)state;

@@ -112,9 +112,11 @@ void cxroi_dist_quantiles(const cxroi_dist *d, const double *p, double *x, size_
 void cxroi_dist_support(const cxroi_dist *d, double *lo, double *hi);
 
 /**
- * @brief The probability a normal's untruncated form gives to its [min, max]: 1 for an
- *        untruncated normal and for every other family. A tiny mass means bounds far out
- *        in one tail, where every draw sits at the bound (a sign slip, most often).
+ * @brief The probability a normal's untruncated form gives to its [min, max]. A tiny mass
+ *        with the mean outside [min, max] means bounds far out in one tail, where every
+ *        draw sits at a bound (a sign slip, most often).
+ * @param[in] d A distribution accepted by cxroi_dist_check().
+ * @return The mass in (0, 1]; 1 for an untruncated normal and for every other family.
  */
 double cxroi_dist_truncated_mass(const cxroi_dist *d);
 
@@ -127,6 +129,9 @@ double cxroi_dist_truncated_mass(const cxroi_dist *d);
  *        (a revenue is never drawn negative; 2e-6 of probability mass is the price).
  *
  * Every draw is clamped to it, and the loader checks it against the input's domain.
+ * @param[in] d A distribution accepted by cxroi_dist_check().
+ * @param[out] lo The lowest value drawn.
+ * @param[out] hi The highest value drawn.
  */
 void cxroi_dist_draw_range(const cxroi_dist *d, double *lo, double *hi);
 
@@ -149,8 +154,8 @@ bool cxroi_dist_check(const cxroi_dist *d, const char **field, char *msg, size_t
 
 /**
  * @brief Describe @p d in words for a report, e.g. "PERT(min 1800000, mode 2000000,
- *        max 2800000)" or "fixed 0.35": numbers to 15 significant digits, so that an
- *        amount reads as written, not as 1.8e+06.
+ *        max 2800000)" or "fixed 0.35": numbers to 10 significant digits, so that an
+ *        amount below ten billion reads as written, not as 1.8e+06.
  * @return The number of characters that would have been written (snprintf semantics).
  */
 int cxroi_dist_describe(const cxroi_dist *d, char *buf, size_t size);
