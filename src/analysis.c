@@ -65,6 +65,11 @@ static bool segment_has_effects(const cxroi_scenario *s, size_t k)
     return false;
 }
 
+/* Below this positive discount rate the series of an sBG customer's equity
+ * (cxroi_model_sbg_residual_value()) needs more than about 400,000 terms: ln(1e17) / d.
+ * At 1e-9 a single evaluation would run for minutes. */
+#define SBG_EQUITY_MIN_RATE 1e-4
+
 /* The mark of the first of two parameters that is uncertain (the one whose range to
  * narrow), else of the first. */
 static const cxroi_mark *uncertain_mark(const cxroi_scenario *s, size_t a, size_t b)
@@ -150,6 +155,17 @@ static bool check_customer_equity(const cxroi_scenario *s, const double *values,
                                seg->id, d_lo, a_lo,
                                d_lo < 0.0 ? "keep discount_rate above 0"
                                           : "keep alpha above 1 or discount_rate above 0");
+            } else if ((d > 0.0 && d < SBG_EQUITY_MIN_RATE) ||
+                       (d_lo < SBG_EQUITY_MIN_RATE && d_hi > 0.0 && d_lo < d_hi)) {
+                const cxroi_mark *at = &s->params[s->discount_rate].mark;
+                cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
+                               "segments.%s: with sBG retention, customer equity at a discount "
+                               "rate between 0 and %g is a series too long to sum (about "
+                               "40 / d terms: 40 million at 1e-6), and discount_rate %s %.6g; "
+                               "use 0 (summed in closed form) or a rate of at least %g",
+                               seg->id, SBG_EQUITY_MIN_RATE,
+                               d_lo < d_hi ? "can be drawn down to" : "is",
+                               d_lo < d_hi ? d_lo : d, SBG_EQUITY_MIN_RATE);
             } else {
                 continue;
             }

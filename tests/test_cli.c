@@ -1033,10 +1033,21 @@ static void test_cli_infinite_customer_equity_in_some_draws(void **state)
              "discount_rate: {dist: uniform, min: 0.03, max: 0.19}\n", body, alpha, tail);
     write_file(f, "ce.yaml", text);
     assert_int_equal(RUN(f, "check", "ce.yaml"), 0);
-    /* A discount rate drawn down to a tiny positive number: finite, and decided without
-     * summing the value's series (which needs ~ln(1e17 / d) / d terms). */
+    /* A discount rate drawn down to a tiny positive number: finite, but the sBG value's
+     * series would need ~ln(1e17) / d terms (minutes at 1e-10): refused at once, with
+     * the rate to use. */
     snprintf(text, sizeof text, "%s%s%s%s%s", head,
              "discount_rate: {dist: uniform, min: 1.0e-10, max: 0.19}\n", body, alpha, tail);
+    write_file(f, "ce.yaml", text);
+    assert_int_equal(RUN(f, "check", "ce.yaml"), 1);
+    assert_contains(f->err, "ce.yaml:5:16: error: segments.smb: with sBG retention, customer "
+                            "equity at a discount rate between 0 and 0.0001 is a series too "
+                            "long to sum");
+    assert_contains(f->err, "discount_rate can be drawn down to 1e-10; use 0 (summed in closed "
+                            "form) or a rate of at least 0.0001");
+    /* From 0.0001 up it is summed. */
+    snprintf(text, sizeof text, "%s%s%s%s%s", head,
+             "discount_rate: {dist: uniform, min: 1.0e-4, max: 0.19}\n", body, alpha, tail);
     write_file(f, "ce.yaml", text);
     assert_int_equal(RUN(f, "check", "ce.yaml"), 0);
     /* Retention drawn up to exactly 1 + the lowest discount rate (0): infinite. */
