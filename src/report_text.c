@@ -109,12 +109,12 @@ static void format_percent(char *buf, size_t size, double x)
         snprintf(buf, size, "%.1f", p == 0.0 ? 0.0 : p);
 }
 
-/* A probability in percent: 100.0 and 0.0 only when no iteration says otherwise. */
 int cxroi_report_probability_bound(double p)
 {
     return p > 0.999 && p < 1.0 ? 1 : p > 0.0 && p < 0.001 ? -1 : 0;
 }
 
+/* A probability in percent: 100.0 and 0.0 only when no iteration says otherwise. */
 static void format_probability(char *buf, size_t size, double p)
 {
     int bound = cxroi_report_probability_bound(p);

@@ -31,10 +31,12 @@
 size_t cxroi_report_format_money(char *buf, size_t size, double value, const char *currency);
 
 /**
- * @brief Where a probability shown to one decimal of a percent would mislead: +1 for
- *        0.999 < p < 1 (shown as ">99.9 %", not 100.0 %), -1 for 0 < p < 0.001 ("<0.1 %",
- *        not 0.0 %), 0 otherwise. 100 % and 0 % are kept for "no iteration says
- *        otherwise".
+ * @brief Where a probability shown to one decimal of a percent would mislead.
+ *
+ * 100 % and 0 % are kept for "no iteration says otherwise".
+ * @param[in] p A probability.
+ * @return +1 for 0.999 < p < 1 (shown as ">99.9 %", not 100.0 %), -1 for 0 < p < 0.001
+ *         ("<0.1 %", not 0.0 %), 0 otherwise.
  */
 int cxroi_report_probability_bound(double p);
 

@@ -148,7 +148,11 @@ typedef enum cxroi_sampling {
  *         "latin_hypercube". */
 const char *cxroi_sampling_name(cxroi_sampling sampling);
 
-/** @brief A sampling scheme as reports write it: "Monte Carlo" or "Latin hypercube". */
+/**
+ * @brief A sampling scheme as reports write it.
+ * @param[in] sampling The scheme.
+ * @return "Monte Carlo" or "Latin hypercube" (static storage).
+ */
 const char *cxroi_sampling_title(cxroi_sampling sampling);
 
 /** @brief Look up a sampling scheme by its name; true and sets @p sampling when known. */
