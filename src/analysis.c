@@ -164,8 +164,8 @@ static bool check_customer_equity(const cxroi_scenario *s, const double *values,
                                "40 / d terms: 40 million at 1e-6), and discount_rate %s %.6g; "
                                "use 0 (summed in closed form) or a rate of at least %g",
                                seg->id, SBG_EQUITY_MIN_RATE,
-                               d_lo < d_hi ? "can be drawn down to" : "is",
-                               d_lo < d_hi ? d_lo : d, SBG_EQUITY_MIN_RATE);
+                               d_lo < d_hi ? "can be drawn down to" : "is", d_lo < d_hi ? d_lo : d,
+                               SBG_EQUITY_MIN_RATE);
             } else {
                 continue;
             }

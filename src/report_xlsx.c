@@ -1809,7 +1809,7 @@ static void sheet_simulation(xw *x)
     free(breaks);
     chk(x, worksheet_set_column(ws, 0, 0, 34, NULL));
     chk(x, worksheet_set_column(ws, 1, 1, 13, NULL));
-    chk(x, worksheet_set_column(ws, 2, 2, 19, NULL)); /* "Share of iterations" */
+    chk(x, worksheet_set_column(ws, 2, 2, 19, NULL));  /* "Share of iterations" */
     chk(x, worksheet_set_column(ws, 3, 12, 13, NULL)); /* (ranges must not overlap) */
     worksheet_freeze_panes(ws, 4, 1);
     /* No repeated rows: the summary's header would sit over the histograms' tables. */
