@@ -1318,6 +1318,18 @@ static const char *const SEGMENT_KEYS[] = {"id",        "name",
                                            "retention", "retention_curve",
                                            "survival",  "acquisitions_per_year"};
 
+/* An id already defined (at `twin`, NULL when it is new): reported where it is
+ * `done` ("defined", "listed") again, naming the first place; true when it was. */
+static bool defined_twice(loader *L, const cxroi_ynode *idn, const char *path, const char *kind,
+                          const char *id, const char *done, const cxroi_mark *twin)
+{
+    if (!twin)
+        return false;
+    error_at(L, idn, "%s: %s '%s' is %s twice: here and at %s:%d:%d", path, kind, id, done,
+             twin->file, twin->line, twin->column);
+    return true;
+}
+
 static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
 {
     char where[160], path[256];
@@ -1345,10 +1357,8 @@ static void read_segment(loader *L, const cxroi_ynode *node, size_t index)
     }
     cxroi_scenario *sc = L->sc;
     size_t twin = cxroi_scenario_find_segment(sc, id);
-    if (twin != CXROI_NONE) {
-        const cxroi_mark *m = &sc->segments[twin].mark;
-        error_at(L, idn, "%s: segment '%s' is defined twice: here and at %s:%d:%d", path, id,
-                 m->file, m->line, m->column);
+    if (defined_twice(L, idn, path, "segment", id, "defined",
+                      twin != CXROI_NONE ? &sc->segments[twin].mark : NULL)) {
         free(id);
         return;
     }
@@ -1563,10 +1573,8 @@ static void read_touchpoints(loader *L, const cxroi_ynode *node)
         if (!get_id(L, item, path, &id))
             continue;
         size_t twin = touchpoint_index(sc, id);
-        if (twin != CXROI_NONE) {
-            const cxroi_mark *m = &L->touchpoint_marks[twin];
-            error_at(L, item, "%s: touchpoint '%s' is listed twice: here and at %s:%d:%d", path,
-                     id, m->file, m->line, m->column);
+        if (defined_twice(L, item, path, "touchpoint", id, "listed",
+                          twin != CXROI_NONE ? &L->touchpoint_marks[twin] : NULL)) {
             free(id);
             continue;
         }
@@ -1823,10 +1831,8 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
         return;
     }
     size_t twin = cxroi_scenario_find_initiative(sc, id);
-    if (twin != CXROI_NONE) {
-        const cxroi_mark *m = &sc->initiatives[twin].mark;
-        error_at(L, idn, "%s: initiative '%s' is defined twice: here and at %s:%d:%d", path, id,
-                 m->file, m->line, m->column);
+    if (defined_twice(L, idn, path, "initiative", id, "defined",
+                      twin != CXROI_NONE ? &sc->initiatives[twin].mark : NULL)) {
         free(id);
         return;
     }
