@@ -347,7 +347,7 @@ cxroi_error cxroi_portfolio_select(const cxroi_portfolio_problem *problem, const
         funded[i] = false;
     solver S = {0};
     S.p = p;
-    S.cap = p->has_budget ? p->budget + CXROI_BUDGET_EPSREL * fabs(p->budget) : INFINITY;
+    S.cap = p->has_budget ? cxroi_budget_cap(p->budget) : INFINITY;
     S.loss = p->has_max_loss_probability;
     S.max_work = p->max_work > 0.0 ? p->max_work : CXROI_PORTFOLIO_MAX_WORK;
     if (S.loss)
@@ -782,7 +782,7 @@ static void warn_infeasible(const cxroi_scenario *sc, const cxroi_portfolio_prob
     }
     free(seen);
     const cxroi_mark *m = &spec->must_fund.mark;
-    if (p->has_budget && must_cost > p->budget + CXROI_BUDGET_EPSREL * p->budget) {
+    if (p->has_budget && must_cost > cxroi_budget_cap(p->budget)) {
         cxroi_diag_add(diag, CXROI_SEVERITY_WARNING, m->file ? m->file : sc->file, m->line,
                        m->column,
                        "portfolio.must_fund: the must-fund initiatives cost %.17g upfront, "

@@ -2385,7 +2385,7 @@ static void warn_budget_funds_nothing(loader *L, const cxroi_ynode *at, double b
         }
     }
     /* After an error (budget: 7,500 in {...} reads as 7) it would only distract. */
-    if (cheapest == CXROI_NONE || !(least > budget + CXROI_BUDGET_EPSREL * budget) ||
+    if (cheapest == CXROI_NONE || !(least > cxroi_budget_cap(budget)) ||
         cxroi_diag_error_count(L->diag) > 0)
         return;
     warning_at(L, at,
@@ -2930,6 +2930,11 @@ size_t cxroi_scenario_find_segment(const cxroi_scenario *sc, const char *id)
 const char *cxroi_sampling_name(cxroi_sampling sampling)
 {
     return sampling == CXROI_SAMPLING_MONTE_CARLO ? "monte_carlo" : "latin_hypercube";
+}
+
+double cxroi_budget_cap(double budget)
+{
+    return budget + 1e-12 * fabs(budget);
 }
 
 const char *cxroi_sampling_title(cxroi_sampling sampling)

@@ -122,15 +122,10 @@ typedef struct cxroi_group {
     cxroi_mark mark;
 } cxroi_group;
 
-/** Budget slack: a sum of upfront costs may exceed portfolio.budget by this fraction of it
- *  and still fit, so that decimal amounts that add up on paper (0.1 + 0.2 <= 0.3) do. */
-#define CXROI_BUDGET_EPSREL 1e-12
-
 /** Funding constraints. */
 typedef struct cxroi_portfolio_spec {
     bool has_budget;
-    double budget; /**< Cap on the sum of base upfront costs (with
-                        CXROI_BUDGET_EPSREL of slack). */
+    double budget; /**< Cap on the sum of base upfront costs (see cxroi_budget_cap()). */
     bool has_max_loss_probability;
     double max_loss_probability;  /**< P(portfolio NPV < 0) at most this. */
     cxroi_group must_fund;        /**< Initiatives that must be funded. */
@@ -154,6 +149,15 @@ const char *cxroi_sampling_name(cxroi_sampling sampling);
  * @return "Monte Carlo" or "Latin hypercube" (static storage).
  */
 const char *cxroi_sampling_title(cxroi_sampling sampling);
+
+/**
+ * @brief The most a set's upfront costs may sum to within @p budget: the budget plus a
+ *        slack of 1e-12 of it, so that decimal amounts that add up on paper
+ *        (0.1 + 0.2 <= 0.3) fit.
+ * @param[in] budget portfolio.budget.
+ * @return The cap.
+ */
+double cxroi_budget_cap(double budget);
 
 /** @brief Look up a sampling scheme by its name; true and sets @p sampling when known. */
 bool cxroi_sampling_from_name(const char *name, cxroi_sampling *sampling);
