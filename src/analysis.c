@@ -65,11 +65,6 @@ static bool segment_has_effects(const cxroi_scenario *s, size_t k)
     return false;
 }
 
-/* Below this positive discount rate the series of an sBG customer's equity
- * (cxroi_model_sbg_residual_value()) needs more than about 400,000 terms: ln(1e17) / d.
- * At 1e-9 a single evaluation would run for minutes. */
-#define SBG_EQUITY_MIN_RATE 1e-4
-
 /* The mark of the first of two parameters that is uncertain (the one whose range to
  * narrow), else of the first. */
 static const cxroi_mark *uncertain_mark(const cxroi_scenario *s, size_t a, size_t b)
@@ -129,9 +124,9 @@ static bool check_customer_equity(const cxroi_scenario *s, const double *values,
         } else {
             double alpha = values[seg->sbg_alpha], a_lo, a_hi;
             cxroi_dist_draw_range(&s->params[seg->sbg_alpha].dist, &a_lo, &a_hi);
-            /* Infinite exactly when d < 0, or d = 0 with alpha <= 1 (above): the closed
-             * form, as the value's series needs ~ln(1e17 / d) / d terms at a tiny d > 0. */
-            if (d < 0.0 || (d == 0.0 && alpha <= 1.0)) {
+            /* decided in closed form: the value's series needs ~ln(1e17 / d) / d terms at
+             * a tiny d > 0 */
+            if (!cxroi_model_sbg_value_finite(alpha, d)) {
                 const cxroi_mark *at = &seg->mark;
                 cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
                                "segments.%s: the customer equity of a customer is infinite: "
@@ -140,11 +135,9 @@ static bool check_customer_equity(const cxroi_scenario *s, const double *values,
                                "or equal to 0 when alpha > 1, and discount_rate is %.6g; use "
                                "a positive discount_rate or terminal_value: none",
                                seg->id, alpha, d);
-            } else if (d_lo < 0.0 || (d_lo == 0.0 && a_lo <= 1.0)) {
-                const cxroi_mark *at = &seg->mark;
-                if (cxroi_dist_is_uncertain(&s->params[s->discount_rate].dist) ||
-                    cxroi_dist_is_uncertain(&s->params[seg->sbg_alpha].dist))
-                    at = uncertain_mark(s, s->discount_rate, seg->sbg_alpha);
+            } else if (!cxroi_model_sbg_value_finite(a_lo, d_lo)) {
+                /* one of the two is uncertain, or the base case would have failed */
+                const cxroi_mark *at = uncertain_mark(s, s->discount_rate, seg->sbg_alpha);
                 cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
                                "segments.%s: the customer equity of a customer is infinite in "
                                "some iterations of the simulation: with sBG retention the "
@@ -155,17 +148,17 @@ static bool check_customer_equity(const cxroi_scenario *s, const double *values,
                                seg->id, d_lo, a_lo,
                                d_lo < 0.0 ? "keep discount_rate above 0"
                                           : "keep alpha above 1 or discount_rate above 0");
-            } else if ((d > 0.0 && d < SBG_EQUITY_MIN_RATE) ||
-                       (d_lo < SBG_EQUITY_MIN_RATE && d_hi > 0.0 && d_lo < d_hi)) {
+            } else if ((d > 0.0 && d < CXROI_MODEL_SBG_MIN_RATE) ||
+                       (d_lo < CXROI_MODEL_SBG_MIN_RATE && d_hi > 0.0 && d_lo < d_hi)) {
                 const cxroi_mark *at = &s->params[s->discount_rate].mark;
                 cxroi_diag_add(diag, CXROI_SEVERITY_ERROR, at->file, at->line, at->column,
                                "segments.%s: with sBG retention, customer equity at a discount "
                                "rate between 0 and %g is a series too long to sum (about "
                                "40 / d terms: 40 million at 1e-6), and discount_rate %s %.6g; "
                                "use 0 (summed in closed form) or a rate of at least %g",
-                               seg->id, SBG_EQUITY_MIN_RATE,
+                               seg->id, CXROI_MODEL_SBG_MIN_RATE,
                                d_lo < d_hi ? "can be drawn down to" : "is", d_lo < d_hi ? d_lo : d,
-                               SBG_EQUITY_MIN_RATE);
+                               CXROI_MODEL_SBG_MIN_RATE);
             } else {
                 continue;
             }

@@ -148,16 +148,21 @@ static double hyperg_1_b_c_series(double b, double c, double x)
  * x = 1/(1+d):  V(a) = x 2F1(1, beta+a; alpha+beta+a; x).
  * d = 0: Gauss's sum 2F1(1,b;c;1) = (c-1)/(c-1-b) = (alpha+beta+a-1)/(alpha-1), finite
  * only for alpha > 1. d < 0: every term grows, the value is infinite. */
+bool cxroi_model_sbg_value_finite(double alpha, double rate)
+{
+    return rate > 0.0 || (rate == 0.0 && alpha > 1.0);
+}
+
 double cxroi_model_sbg_residual_value(double alpha, double beta, double age, double rate)
 {
     if (!(isfinite(alpha) && isfinite(beta) && isfinite(age) && isfinite(rate)) || !(alpha > 0.0) ||
         !(beta > 0.0) || !(age >= 0.0) || !(rate > -1.0))
         return NAN;
     double b = beta + age, c = alpha + beta + age;
-    if (rate < 0.0)
+    if (!cxroi_model_sbg_value_finite(alpha, rate))
         return INFINITY;
     if (rate == 0.0)
-        return alpha > 1.0 ? (c - 1.0) / (alpha - 1.0) : INFINITY;
+        return (c - 1.0) / (alpha - 1.0);
     double x = 1.0 / (1.0 + rate);
     if (rate < MODEL_HYPERG_MIN_RATE)
         return x * hyperg_1_b_c_series(b, c, x);

@@ -149,6 +149,20 @@ cxroi_error cxroi_model_present_values(const cxroi_flows *flows, int horizon, do
  */
 double cxroi_model_sbg_residual_value(double alpha, double beta, double age, double rate);
 
+/**
+ * @brief Whether cxroi_model_sbg_residual_value() is finite for @p alpha and @p rate:
+ *        the discount rate above 0, or equal to 0 with alpha > 1 (S(a+k)/S(a) falls like
+ *        k^-alpha, which no growing (1+d)^-k beats).
+ * @param[in] alpha The sBG alpha (> 0).
+ * @param[in] rate The discount rate d.
+ * @return true when V(a) is finite.
+ */
+bool cxroi_model_sbg_value_finite(double alpha, double rate);
+
+/** Below this positive discount rate V(a)'s series needs more than about 400,000 terms
+ *  (ln(1e17) / d: minutes at 1e-9); the analysis refuses such rates. */
+#define CXROI_MODEL_SBG_MIN_RATE 1e-4
+
 /** Everything deterministic about one initiative. Arrays owned (H+1 each). */
 typedef struct cxroi_deterministic {
     double *benefits;
