@@ -620,13 +620,10 @@ static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxr
     double *levels = malloc(SUBSET_SUMS_MAX * sizeof(double));
     double *tmp = malloc(SUBSET_SUMS_MAX * sizeof(double));
     bool *set = malloc((n ? n : 1) * sizeof(bool));
-    bool *prev = calloc(n ? n : 1, sizeof(bool));
     P->frontier = calloc(CXROI_PORTFOLIO_MAX_FRONTIER + 1, sizeof(cxroi_frontier_point));
-    if (!levels || !tmp || !set || !prev || !P->frontier)
+    if (!levels || !tmp || !set || !P->frontier)
         goto done;
     size_t count = frontier_budgets(base, levels, tmp);
-    bool have_prev = false;
-    double prev_value = -INFINITY, prev_cost = 0.0;
     /* One more search's worth of work, shared out over the points still to do. */
     double remaining = CXROI_PORTFOLIO_MAX_WORK;
     for (size_t j = 0; j < count; j++) {
@@ -634,8 +631,10 @@ static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxr
         q.has_budget = true;
         q.budget = levels[j];
         q.max_work = fmax(remaining / (double)(count - j), 1e5);
+        /* the previous point, whose set starts this search */
+        const cxroi_frontier_point *prev = P->n_frontier ? &P->frontier[P->n_frontier - 1] : NULL;
         cxroi_portfolio_selection sel;
-        err = cxroi_portfolio_select(&q, have_prev ? prev : NULL, set, &sel);
+        err = cxroi_portfolio_select(&q, prev ? prev->funded : NULL, set, &sel);
         if (err != CXROI_OK)
             goto done;
         remaining = fmax(remaining - sel.work, 0.0);
@@ -645,13 +644,12 @@ static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxr
         double cost, value = set_value(base, set, &cost);
         /* Two sets within a rounding of each other may compare differently in another
          * summation order: never report a step down. */
-        if (have_prev && value < prev_value) {
-            memcpy(set, prev, n * sizeof(bool));
-            value = prev_value;
-            cost = prev_cost;
+        if (prev && value < prev->npv_mean) {
+            memcpy(set, prev->funded, n * sizeof(bool));
+            value = prev->npv_mean;
+            cost = prev->upfront;
         }
-        bool last = j + 1 == count;
-        if (have_prev && same_set(set, prev, n) && !last)
+        if (prev && same_set(set, prev->funded, n) && j + 1 < count)
             continue;
         cxroi_frontier_point *pt = &P->frontier[P->n_frontier];
         pt->funded = malloc((n ? n : 1) * sizeof(bool));
@@ -664,21 +662,14 @@ static cxroi_error build_frontier(const cxroi_portfolio_problem *base, const cxr
         pt->budget = levels[j];
         pt->npv_mean = value;
         pt->upfront = cost;
-        if (P->n_frontier > 1) {
-            const cxroi_frontier_point *q0 = pt - 1;
-            pt->marginal_value = (pt->npv_mean - q0->npv_mean) / (pt->budget - q0->budget);
-        }
-        memcpy(prev, set, n * sizeof(bool));
-        prev_value = value;
-        prev_cost = cost;
-        have_prev = true;
+        if (prev)
+            pt->marginal_value = (pt->npv_mean - prev->npv_mean) / (pt->budget - prev->budget);
     }
     err = frontier_probabilities(sim, P);
 done:
     free(levels);
     free(tmp);
     free(set);
-    free(prev);
     return err;
 }
 
