@@ -109,6 +109,15 @@ static void format_percent(char *buf, size_t size, double x)
         snprintf(buf, size, "%.1f", p == 0.0 ? 0.0 : p);
 }
 
+const char *cxroi_report_input_label(const char *path, const char *id)
+{
+    static const char head[] = "initiatives.";
+    size_t nh = sizeof head - 1, ni = strlen(id);
+    if (strncmp(path, head, nh) == 0 && strncmp(path + nh, id, ni) == 0 && path[nh + ni] == '.')
+        return path + nh + ni + 1;
+    return path;
+}
+
 int cxroi_report_probability_bound(double p)
 {
     return p > 0.999 && p < 1.0 ? 1 : p > 0.0 && p < 0.001 ? -1 : 0;
@@ -454,14 +463,11 @@ static cxroi_error risk_table(const cxroi_analysis *a, FILE *out)
             fprintf(out, "  %-24s no uncertain input moves its NPV\n", name);
             continue;
         }
-        char lo[CELL], hi[CELL], prefix[CELL + 16];
+        char lo[CELL], hi[CELL];
         format_money_cell(lo, CELL, r->tornado[0].npv_low);
         format_money_cell(hi, CELL, r->tornado[0].npv_high);
-        /* The initiative's own inputs without the "initiatives.<id>." prefix. */
-        const char *path = s->params[r->tornado[0].param].path;
-        snprintf(prefix, sizeof prefix, "initiatives.%s.", s->initiatives[i].id);
-        if (strncmp(path, prefix, strlen(prefix)) == 0)
-            path += strlen(prefix);
+        const char *path = cxroi_report_input_label(s->params[r->tornado[0].param].path,
+                                                    s->initiatives[i].id);
         fprintf(out, "  %s: %s, NPV %s to %s\n", name, path, lo, hi);
     }
     return CXROI_OK;

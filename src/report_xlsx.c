@@ -1725,8 +1725,7 @@ static void sheet_simulation(xw *x)
         return;
     }
     for (size_t k = 0; k < n_series && n > 0; k++) {
-        if (k < 1023) /* Excel takes at most 1023 breaks */
-            breaks[k] = r;
+        breaks[k] = r; /* at most 1001: libxlsxwriter keeps Excel's first 1023 */
         const char *name = k < s->n_initiatives ? s->initiatives[k].name : "Portfolio (funded set)";
         const cxroi_distribution *dist = k < s->n_initiatives
                                              ? &sim->initiatives[k].npv_distribution
@@ -1854,15 +1853,11 @@ static void sheet_sensitivity(xw *x)
         for (size_t b = 0; b < nb; b++) {
             const cxroi_tornado_bar *bar = &si->tornado[b];
             lxw_row_t row = h + 1 + (lxw_row_t)b;
-            /* this initiative's own inputs without the "initiatives.<id>." every one of
-             * them would repeat (the section names the initiative) */
             const char *path = s->params[bar->param].path;
-            char own[256];
-            snprintf(own, sizeof own, "initiatives.%s.", s->initiatives[i].id);
-            size_t own_len = strlen(own);
-            wstr(x, ws, row, 0, strncmp(path, own, own_len) == 0 ? path + own_len : path, NULL);
-            wnum(x, ws, row, 1, bar->value_low, value_format(x, path));
-            wnum(x, ws, row, 2, bar->value_high, value_format(x, path));
+            lxw_format *unit = value_format(x, path);
+            wstr(x, ws, row, 0, cxroi_report_input_label(path, s->initiatives[i].id), NULL);
+            wnum(x, ws, row, 1, bar->value_low, unit);
+            wnum(x, ws, row, 2, bar->value_high, unit);
             wnum(x, ws, row, 3, bar->npv_low, x->f_money);
             wnum(x, ws, row, 4, bar->npv_high, x->f_money);
             wnum(x, ws, row, 5, bar->swing, x->f_money);
@@ -1946,6 +1941,9 @@ static void sheet_matrix(xw *x)
     chk(x, worksheet_set_row(ws, h, 45, NULL));
     fb f;
     char c1[32], c2[32];
+    bool has_matrix = pf && pf->matrix.pv && pf->matrix.n_segments == s->n_segments &&
+                      pf->matrix.n_touchpoints == nt;
+    double most = 0.0; /* the largest |value| the heat map colours: its scale's ends */
     for (size_t k = 0; k < s->n_segments; k++) {
         const cxroi_segment *spec = &s->segments[k];
         const cxroi_segment_economics *e = &x->a->segments[k];
@@ -1965,14 +1963,18 @@ static void sheet_matrix(xw *x)
         fb_reset(&f);
         fb_add(&f, "=IF(%s<0,\"loss-making\",\"profitable\")", ref(c1, r, VM_CONTRIB, false, false));
         wfs(x, ws, r, VM_STATUS, &f, x->f_center, e->loss_making ? "loss-making" : "profitable");
-        if (pf && pf->matrix.pv && pf->matrix.n_segments == s->n_segments &&
-            pf->matrix.n_touchpoints == nt) {
+        if (has_matrix) {
             for (size_t t = 0; t < nt; t++)
-                if (!(pf->matrix.untapped && pf->matrix.untapped[k * nt + t]))
+                if (!(pf->matrix.untapped && pf->matrix.untapped[k * nt + t])) {
                     wnum(x, ws, r, (lxw_col_t)(VM_TP0 + t), pf->matrix.pv[k * nt + t],
                          x->f_money);
-            if (pf->matrix.untagged)
+                    most = fmax(most, fabs(pf->matrix.pv[k * nt + t]));
+                }
+            if (pf->matrix.untagged) {
                 wnum(x, ws, r, c_untag, pf->matrix.untagged[k], x->f_money);
+                if (nt == 0) /* the column the heat map colours when there are no others */
+                    most = fmax(most, fabs(pf->matrix.untagged[k]));
+            }
             if (pf->matrix.segment_total)
                 wnum(x, ws, r, c_total, pf->matrix.segment_total[k], x->f_money_bold);
         }
@@ -2004,16 +2006,6 @@ static void sheet_matrix(xw *x)
         /* The heat map: white at 0, green for value created, red for value destroyed, on
          * one scale symmetric about 0 (a colour by rank would paint the smallest gain red,
          * the colour of a loss). */
-        double most = 0.0; /* over the cells the scale colours */
-        if (pf && pf->matrix.pv && pf->matrix.n_segments == s->n_segments &&
-            pf->matrix.n_touchpoints == nt) {
-            for (size_t k = 0; k < s->n_segments; k++) {
-                for (size_t t = 0; t < nt; t++)
-                    most = fmax(most, fabs(pf->matrix.pv[k * nt + t]));
-                if (nt == 0 && pf->matrix.untagged)
-                    most = fmax(most, fabs(pf->matrix.untagged[k]));
-            }
-        }
         lxw_conditional_format heat = {.type = LXW_CONDITIONAL_3_COLOR_SCALE,
                                        .min_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER,
                                        .min_value = -most,

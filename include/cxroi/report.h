@@ -41,6 +41,15 @@ size_t cxroi_report_format_money(char *buf, size_t size, double value, const cha
 int cxroi_report_probability_bound(double p);
 
 /**
+ * @brief An input's key path as shown under initiative @p id's heading: its own inputs
+ *        without the "initiatives.<id>." every one of them would repeat.
+ * @param[in] path The input's key path.
+ * @param[in] id The initiative's id.
+ * @return A pointer into @p path: past the prefix when it is there, else @p path.
+ */
+const char *cxroi_report_input_label(const char *path, const char *id);
+
+/**
  * @brief The JSON results of @p analysis as a string (UTF-8, 2-space indent, numbers with
  *        17 significant digits so that every double round-trips, a value that does not
  *        exist as `null`).
