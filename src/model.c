@@ -172,6 +172,20 @@ double cxroi_model_sbg_residual_value(double alpha, double beta, double age, dou
     return x * r.val;
 }
 
+size_t cxroi_model_workspace_doubles(const cxroi_scenario *scenario, size_t width)
+{
+    /* Per segment: n, r_base, r_age, n_h, value_h, n_with, retained_with ((H+1) W
+     * each), m, r_lo, r_hi, the five cached values and the four keys (W each). Shared: cohorts,
+     * young, discount, benefits ((H+1) W each); zeros, nans, total, seg_pv, seg_tv, step,
+     * m_with, a_with, tv, clamped, young_sum, young_clamps (W each), effect (5 W), attr
+     * ((n_seg + 1) W), benefit_pv (n_seg + 1) and the single evaluation's values
+     * (n_params). */
+    size_t len = (size_t)scenario->horizon + 1, n_seg = scenario->n_segments;
+    size_t per_seg = 7 * len * width + 12 * width;
+    return per_seg * n_seg + 4 * len * width + 17 * width + (n_seg + 1) * (width + 1) +
+           scenario->n_params;
+}
+
 cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *scenario,
                                                          size_t width)
 {
@@ -186,16 +200,8 @@ cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *s
     w->horizon = scenario->horizon;
     w->n_segments = n_seg;
     w->width = width;
-    /* Per segment: n, r_base, r_age, n_h, value_h, n_with, retained_with ((H+1) W
-     * each), m, r_lo, r_hi, the five cached values and the four keys (W each). Shared: cohorts,
-     * young, discount, benefits ((H+1) W each); zeros, nans, total, seg_pv, seg_tv, step,
-     * m_with, a_with, tv, clamped, young_sum, young_clamps (W each), effect (5 W), attr
-     * ((n_seg + 1) W) and benefit_pv (n_seg + 1). */
-    size_t per_seg = 7 * len * width + 12 * width;
-    size_t count = per_seg * n_seg + 4 * len * width + 17 * width + (n_seg + 1) * (width + 1);
     w->n_params = scenario->n_params;
-    count += w->n_params;
-    w->block = calloc(count, sizeof(double));
+    w->block = calloc(cxroi_model_workspace_doubles(scenario, width), sizeof(double));
     w->segments = calloc(n_seg ? n_seg : 1, sizeof(*w->segments));
     if (!w->block || !w->segments) {
         cxroi_model_workspace_free(w);
@@ -1052,11 +1058,6 @@ LANES_CLONES cxroi_error cxroi_model_lanes_present_values(const cxroi_model_work
         return CXROI_ERROR_MODEL;
     }
     return CXROI_OK;
-}
-
-size_t cxroi_model_lanes_width(const cxroi_model_workspace *workspace)
-{
-    return workspace ? workspace->width : 0;
 }
 
 const double *cxroi_model_lanes_attribution(const cxroi_model_workspace *workspace)

@@ -21,6 +21,9 @@
 cxroi_model_workspace *cxroi_model_workspace_alloc_lanes(const cxroi_scenario *scenario,
                                                          size_t width);
 
+/* The doubles such a workspace holds (its one block), for memory estimates. */
+size_t cxroi_model_workspace_doubles(const cxroi_scenario *scenario, size_t width);
+
 /* The baseline of `lanes` vectors of values (lanes <= width <= stride). The workspace
  * keeps pointers into `values`: they must stay valid and unchanged while this baseline
  * is used (cxroi_model_baseline() copies its values instead). On CXROI_ERROR_MODEL,
@@ -40,9 +43,6 @@ cxroi_error cxroi_model_lanes_initiative(const cxroi_scenario *scenario, const d
                                          size_t stride, size_t initiative,
                                          const cxroi_adjust *adjust,
                                          cxroi_model_workspace *workspace, size_t *bad_lane);
-
-/* The workspace's width W: the stride of its per-lane rows. */
-size_t cxroi_model_lanes_width(const cxroi_model_workspace *workspace);
 
 /* NPV and PV costs of the last initiative in each lane, as cxroi_model_present_values()
  * (CXROI_ERROR_ARGUMENT when no initiative was evaluated on the current baseline).

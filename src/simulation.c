@@ -75,7 +75,7 @@ static cxroi_error run_lanes(worker *w, const double *values, size_t lanes, size
     shared *sh = w->sh;
     const cxroi_scenario *sc = sh->sc;
     cxroi_simulation *sim = sh->sim;
-    size_t cap = sim->iterations_cap, width = cxroi_model_lanes_width(w->mws);
+    size_t cap = sim->iterations_cap, width = CXROI_SIM_LANES; /* the workspace's */
     *at = CXROI_NONE;
     cxroi_error e = cxroi_model_lanes_baseline(sc, values, CXROI_SIM_BLOCK, lanes, w->mws, bad);
     const double *attr = cxroi_model_lanes_attribution(w->mws);
@@ -476,9 +476,6 @@ done:
 /* Memory: what a run needs against what the process can still get. Estimated in doubles
  * so that no product of counts can wrap around. */
 
-/* Statistics run on at most this many threads (summarise()). */
-#define STATS_MAX_THREADS CXROI_POOL_MAX_THREADS
-
 /* Address space each thread takes besides the heap: its stack (RLIMIT_STACK, glibc's
  * default size for a thread) and the malloc arena glibc reserves for a thread that
  * allocates (64 MiB on 64-bit systems). Counted only against RLIMIT_AS and RLIMIT_DATA,
@@ -490,21 +487,20 @@ static double bytes_peak(const cxroi_scenario *sc, double n, double threads)
 {
     double uncertain = uncertain_inputs(sc);
     double kept = n < CXROI_SIM_KEPT_INPUTS ? n : CXROI_SIM_KEPT_INPUTS;
-    double t = threads < 1 ? 1 : threads;
-    double st = t < STATS_MAX_THREADS ? t : STATS_MAX_THREADS;
-    double d = sizeof(double), len = (double)sc->horizon + 1, ns = (double)sc->n_segments;
+    /* the threads a run uses (cxroi_simulation_run() caps them as the pool does) */
+    double t = threads < 1 ? 1 : fmin(threads, CXROI_POOL_MAX_THREADS);
+    double d = sizeof(double);
     double stored = stored_bytes(sc, n);
     /* The statistics: per thread two n-long copies (percentiles, ROI) and the ranks of
      * the kept iterations; shared, the ranks of every kept input. The portfolio's two
      * n-long sums come after and fit in the same room. */
     double stats =
-        st * (2 * n * d + kept * (2 * sizeof(cxroi_order_item) + d)) + uncertain * kept * d;
+        t * (2 * n * d + kept * (2 * sizeof(cxroi_order_item) + d)) + uncertain * kept * d;
     /* Per worker: a block of sampled values and the model's workspace of
-     * CXROI_SIM_LANES lanes (seven H+1 rows and twelve single rows per segment; four H+1
-     * rows, seventeen single rows and the attribution shared). */
-    double lanes = CXROI_SIM_LANES;
-    double workers = t * ((double)sc->n_params * CXROI_SIM_BLOCK * d +
-                          ((7 * len + 12) * ns + 4 * len + 17 + ns + 1) * lanes * d);
+     * CXROI_SIM_LANES lanes. */
+    double workers = t * ((double)sc->n_params * CXROI_SIM_BLOCK +
+                          (double)cxroi_model_workspace_doubles(sc, CXROI_SIM_LANES)) *
+                     d;
     return stored + stats + workers;
 }
 
@@ -623,7 +619,7 @@ size_t cxroi_simulation_memory_at_hand(unsigned threads, cxroi_memory_limit *lim
     }
     if (limit)
         *limit = kind;
-    return kind == CXROI_MEMORY_UNKNOWN || best >= (double)SIZE_MAX ? SIZE_MAX : (size_t)best;
+    return kind == CXROI_MEMORY_UNKNOWN ? SIZE_MAX : to_size(best);
 }
 
 /* "41.6 GB", "350 MB": decimal units, as memory is sold. */
@@ -775,9 +771,7 @@ static cxroi_error summarise(cxroi_simulation *sim, unsigned threads)
 {
     size_t n = sim->iterations, nu = sim->n_uncertain;
     size_t kept = sim->kept_inputs < n ? sim->kept_inputs : n;
-    if (threads > STATS_MAX_THREADS)
-        threads = STATS_MAX_THREADS;
-    stats_ctx c = {0};
+    stats_ctx c = {0}; /* threads <= CXROI_POOL_MAX_THREADS (cxroi_simulation_run()) */
     c.sim = sim;
     c.kept = kept;
     cxroi_error err = CXROI_ERROR_NOMEM;
@@ -835,12 +829,14 @@ cxroi_error cxroi_simulation_run(const cxroi_scenario *sc, const cxroi_sim_optio
     *out = NULL;
     if (!sc || !opt || opt->iterations == 0)
         return CXROI_ERROR_ARGUMENT;
-    /* No more threads than there are blocks: the memory check counts these, and the
-     * quantile tables are built on them too. */
+    /* No more threads than there are blocks, nor than the pool runs: the memory check
+     * counts these, and the quantile tables are built on them too. */
     unsigned threads = opt->threads ? opt->threads : online_cores();
     size_t n_blocks = (opt->iterations + CXROI_SIM_BLOCK - 1) / CXROI_SIM_BLOCK;
     if (threads > n_blocks)
         threads = (unsigned)n_blocks;
+    if (threads > CXROI_POOL_MAX_THREADS)
+        threads = CXROI_POOL_MAX_THREADS;
     cxroi_error err = check_memory(sc, opt->iterations, threads, diag);
     if (err != CXROI_OK)
         return err;
