@@ -357,21 +357,23 @@ static void discrete_range(const cxroi_dist *d, double *lo, double *hi)
         *lo = *hi = NAN;
 }
 
-/* Smallest v with F(v) = P(X <= v) >= p, for p in (0, 1]; hi is the largest value with a
- * positive probability (discrete_range()). Values in any order: a sorted list is one
- * cumulative pass; otherwise F is summed per value (lists are short), so nothing is
- * allocated. */
-static double discrete_quantile(const cxroi_dist *d, double p, double hi)
+/* discrete_quantile(): the smallest v with F(v) = P(X <= v) >= p, for p in (0, 1]; hi is
+ * the largest value with a positive probability (discrete_range()). Values in any
+ * order: a sorted list is one cumulative pass; otherwise F is summed per value (lists
+ * are short), so nothing is allocated. */
+static double discrete_quantile_sorted(const cxroi_dist *d, double p, double hi)
 {
-    if (discrete_sorted(d)) {
-        double c = 0.0;
-        for (size_t i = 0; i < d->n_values; i++) {
-            c += d->probs[i];
-            if (d->probs[i] > 0 && c + CUMULATIVE_SLACK >= p)
-                return d->values[i];
-        }
-        return hi;
+    double c = 0.0;
+    for (size_t i = 0; i < d->n_values; i++) {
+        c += d->probs[i];
+        if (d->probs[i] > 0 && c + CUMULATIVE_SLACK >= p)
+            return d->values[i];
     }
+    return hi;
+}
+
+static double discrete_quantile_unsorted(const cxroi_dist *d, double p, double hi)
+{
     double best = hi;
     for (size_t i = 0; i < d->n_values; i++) {
         double v = d->values[i];
@@ -385,6 +387,12 @@ static double discrete_quantile(const cxroi_dist *d, double p, double hi)
             best = v;
     }
     return best;
+}
+
+static double discrete_quantile(const cxroi_dist *d, double p, double hi)
+{
+    return discrete_sorted(d) ? discrete_quantile_sorted(d, p, hi)
+                              : discrete_quantile_unsorted(d, p, hi);
 }
 
 /* ---- Moments, quantiles, support -------------------------------------------------- */
@@ -694,12 +702,23 @@ CXROI_CLONES void cxroi_dist_quantiles(const cxroi_dist *d, const double *p, dou
         }
         break;
     }
-    case CXROI_DIST_DISCRETE:
-        if (d->n_values <= DISCRETE_BATCH_MAX && discrete_sorted(d))
+    case CXROI_DIST_DISCRETE: {
+        bool sorted = discrete_sorted(d); /* once for the batch, not per draw */
+        if (sorted && d->n_values <= DISCRETE_BATCH_MAX) {
             discrete_batch(d, p, x, n, lo, hi);
-        else /* unsorted or long lists: one search per draw */
-            quantiles_one_by_one(d, p, x, n, lo, hi);
+            break;
+        }
+        /* unsorted or long lists: one search per draw */
+        for (size_t k = 0; k < n; k++) {
+            double pk = p[k];
+            if (!(pk > 0.0 && pk < 1.0))
+                x[k] = quantile_at_end(d, pk, lo, hi);
+            else
+                x[k] = sorted ? discrete_quantile_sorted(d, pk, hi)
+                              : discrete_quantile_unsorted(d, pk, hi);
+        }
         break;
+    }
     default:
         quantiles_one_by_one(d, p, x, n, lo, hi);
         break;
