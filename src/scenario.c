@@ -1954,7 +1954,11 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
             char rp[340];
             double x;
             snprintf(rp, sizeof rp, "%s.benefits", path);
-            if (b && get_number(L, b, rp, "a fraction from 0 to 1", NULL, &x)) {
+            static const domain D_RISK_BENEFITS = {0.0, 1.0, false, false, "", 0.0};
+            static const domain D_RISK_COSTS = {0.0, 10.0, false, false, "", 0.0};
+            /* the domains keep the number hints to values these take; the messages below
+             * say more than a domain's text */
+            if (b && get_number(L, b, rp, "a fraction from 0 to 1", &D_RISK_BENEFITS, &x)) {
                 char hint[96];
                 if (x >= 0.0 && x <= 1.0)
                     in->risk_benefits = x;
@@ -1965,7 +1969,7 @@ static void read_initiative(loader *L, const cxroi_ynode *node, size_t index)
                              rp, b->value, percent_hint(x, 2.0, hint, sizeof hint));
             }
             snprintf(rp, sizeof rp, "%s.costs", path);
-            if (c && get_number(L, c, rp, "a fraction >= 0", NULL, &x)) {
+            if (c && get_number(L, c, rp, "a fraction >= 0", &D_RISK_COSTS, &x)) {
                 if (x >= 0.0 && x <= 10.0)
                     in->risk_costs = x;
                 else
@@ -2013,8 +2017,9 @@ static void read_simulation(loader *L, const cxroi_ynode *node)
     }
     const cxroi_ynode *prec = cxroi_ynode_get(node, "precision");
     double p;
+    static const domain D_PRECISION = {0.0, 1.0, true, true, "", 0.0};
     if (prec && get_number(L, prec, "simulation.precision", "a relative precision such as 0.01",
-                           NULL, &p)) {
+                           &D_PRECISION, &p)) {
         if (p > 0.0 && p < 1.0) {
             sim->has_precision = true;
             sim->precision = p;
