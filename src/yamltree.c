@@ -331,23 +331,25 @@ static unsigned text_unit(const yt_ctx *ctx, yt_encoding enc, size_t i)
     return t[i];
 }
 
-/* The text's encoding from its byte-order mark, and the mark's length in *bom. */
+/* The text's encoding from its byte-order mark, and the mark's length in *bom (when
+ * not NULL). */
 static yt_encoding text_encoding(const yt_ctx *ctx, size_t *bom)
 {
     const unsigned char *t = ctx->text;
-    size_t n = ctx->length;
-    *bom = 0;
+    size_t n = ctx->length, mark = 0;
+    yt_encoding enc = YT_UTF8;
     if (n >= 2 && t[0] == 0xFF && t[1] == 0xFE) {
-        *bom = 2;
-        return YT_UTF16LE;
+        mark = 2;
+        enc = YT_UTF16LE;
+    } else if (n >= 2 && t[0] == 0xFE && t[1] == 0xFF) {
+        mark = 2;
+        enc = YT_UTF16BE;
+    } else if (n >= 3 && t[0] == 0xEF && t[1] == 0xBB && t[2] == 0xBF) {
+        mark = 3;
     }
-    if (n >= 2 && t[0] == 0xFE && t[1] == 0xFF) {
-        *bom = 2;
-        return YT_UTF16BE;
-    }
-    if (n >= 3 && t[0] == 0xEF && t[1] == 0xBB && t[2] == 0xBF)
-        *bom = 3;
-    return YT_UTF8;
+    if (bom)
+        *bom = mark;
+    return enc;
 }
 
 /* A UTF-8 continuation byte or a UTF-16 low surrogate: not the start of a character. */
@@ -395,8 +397,8 @@ static unsigned char_at_mark(const yt_ctx *ctx, const yaml_mark_t *mark)
     size_t i = text_walk(ctx, SIZE_MAX, mark->line, mark->column, &ln, &col);
     if (ln != mark->line || col != mark->column)
         return 0;
-    size_t n = ctx->length, bom;
-    yt_encoding enc = text_encoding(ctx, &bom);
+    size_t n = ctx->length;
+    yt_encoding enc = text_encoding(ctx, NULL);
     size_t w = enc == YT_UTF8 ? 1 : 2;
     return i + w <= n ? text_unit(ctx, enc, i) : 0;
 }
@@ -420,8 +422,8 @@ static void mark_of_offset(const yt_ctx *ctx, size_t offset, int *line, int *col
 static size_t first_invalid_utf8(const yt_ctx *ctx)
 {
     const unsigned char *t = ctx->text;
-    size_t n = ctx->length, bom;
-    if (text_encoding(ctx, &bom) != YT_UTF8)
+    size_t n = ctx->length;
+    if (text_encoding(ctx, NULL) != YT_UTF8)
         return SIZE_MAX;
     for (size_t i = 0; i < n;) {
         size_t len = cxroi_utf8_decode(t + i, n - i, NULL);
@@ -485,8 +487,8 @@ static bool missing_space_after_colon(const yt_ctx *ctx, const yaml_mark_t *mark
                                       size_t size)
 {
     const unsigned char *t = ctx->text;
-    size_t n = ctx->length, bom;
-    if (text_encoding(ctx, &bom) != YT_UTF8)
+    size_t n = ctx->length;
+    if (text_encoding(ctx, NULL) != YT_UTF8)
         return false;
     size_t ln;
     size_t col;
