@@ -466,8 +466,8 @@ static cxroi_error risk_table(const cxroi_analysis *a, FILE *out)
         char lo[CELL], hi[CELL];
         format_money_cell(lo, CELL, r->tornado[0].npv_low);
         format_money_cell(hi, CELL, r->tornado[0].npv_high);
-        const char *path = cxroi_report_input_label(s->params[r->tornado[0].param].path,
-                                                    s->initiatives[i].id);
+        const char *path =
+            cxroi_report_input_label(s->params[r->tornado[0].param].path, s->initiatives[i].id);
         fprintf(out, "  %s: %s, NPV %s to %s\n", name, path, lo, hi);
     }
     return CXROI_OK;

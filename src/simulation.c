@@ -498,8 +498,9 @@ static double bytes_peak(const cxroi_scenario *sc, double n, double threads)
         t * (2 * n * d + kept * (2 * sizeof(cxroi_order_item) + d)) + uncertain * kept * d;
     /* Per worker: a block of sampled values and the model's workspace of
      * CXROI_SIM_LANES lanes. */
-    double workers = t * ((double)sc->n_params * CXROI_SIM_BLOCK +
-                          (double)cxroi_model_workspace_doubles(sc, CXROI_SIM_LANES)) *
+    double workers = t *
+                     ((double)sc->n_params * CXROI_SIM_BLOCK +
+                      (double)cxroi_model_workspace_doubles(sc, CXROI_SIM_LANES)) *
                      d;
     return stored + stats + workers;
 }
